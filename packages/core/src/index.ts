@@ -1,0 +1,1 @@
+export const coreVersion = '0.1.0';
