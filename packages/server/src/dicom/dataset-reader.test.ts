@@ -22,7 +22,9 @@ function readFile(name: string, stopAtPixelData = true) {
 }
 
 test('every curated pydicom file but the truncated ones reads to its SOP Instance UID', () => {
-  const names = readdirSync(fixtures).filter((n) => n.endsWith('.dcm') && !n.includes('truncated'));
+  const names = readdirSync(fixtures).filter(
+    (n) => n.endsWith('.dcm') && !n.includes('truncated') && n !== 'rtstruct.dcm',
+  );
   assert.ok(names.length >= 15);
   for (const name of names) {
     const { header, dataset } = readFile(name, false);
@@ -43,6 +45,13 @@ test('big endian, implicit and explicit little endian give the same MR attribute
     assert.deepEqual(ds[Tag.PatientName], le[Tag.PatientName]);
     assert.equal(firstString(ds, Tag.StudyInstanceUID), firstString(le, Tag.StudyInstanceUID));
   }
+});
+
+test('a file with no preamble is not Part 10, and reads as a raw implicit VR data set', () => {
+  const bytes = load('rtstruct.dcm');
+  assert.throws(() => readPart10Header(bytes), /no "DICM" prefix/);
+  const { dataset } = readDataset(bytes, TransferSyntax.ImplicitVRLittleEndian);
+  assert.equal(firstString(dataset, Tag.Modality), 'RTSTRUCT');
 });
 
 test('deflated data sets inflate and read', () => {
@@ -110,9 +119,9 @@ test('write then read round-trips strings, names, numbers, sequences and binary 
     assert.deepEqual(back[Tag.ModalitiesInStudy]?.Value, ['CT', 'PT']);
     assert.deepEqual(back[Tag.Rows]?.Value, [512]);
     assert.deepEqual(back[Tag.InstanceNumber]?.Value, [42]);
-    assert.equal((back['00280030']?.Value?.[1] as number).toFixed(10), '0.3333333333');
+    assert.equal((back['00280030']!.Value![1] as number).toFixed(10), '0.3333333333');
     assert.deepEqual(
-      (back[Tag.OtherPatientIDsSequence]?.Value as Record<string, { Value: string[] }>[]).map(
+      (back[Tag.OtherPatientIDsSequence]!.Value as Record<string, { Value: string[] }>[]).map(
         (i) => i[Tag.PatientID]?.Value[0],
       ),
       ['X1', 'X2'],
