@@ -122,6 +122,8 @@ export interface QueryOutput {
   matches: DicomJsonDataset[];
   /** More matches exist beyond limit/offset. */
   more: boolean;
+  /** Matching keys Confer does not index at this level; they were not applied (QIDO warns about them). */
+  ignoredKeys: string[];
 }
 
 export const QueryErrorCode = {

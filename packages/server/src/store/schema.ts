@@ -1,0 +1,167 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table shapes as Kysely sees them. Times are epoch milliseconds (UTC) in integer columns so both
+ * databases sort and compare them the same way; JSON is stored as text.
+ */
+export interface Database {
+  sites: SitesTable;
+  patients: PatientsTable;
+  studies: StudiesTable;
+  series: SeriesTable;
+  instances: InstancesTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
+  audit_events: AuditEventsTable;
+  domain_events: DomainEventsTable;
+}
+
+export interface SitesTable {
+  id: string;
+  name: string;
+  /** JSON array of calling AE titles that map to this site. */
+  ae_titles: string;
+  time_zone: string;
+  jurisdiction: string | null;
+  /** 1 when an unknown calling AE may store on behalf of this site (a catch-all site). */
+  accept_unknown_ae: number;
+  updated_at: number;
+}
+
+export interface PatientsTable {
+  id: Generated<number>;
+  patient_id: string;
+  /** '' when the sender gave no issuer. */
+  issuer: string;
+  patient_name: string | null;
+  birth_date: string | null;
+  sex: string | null;
+  updated_at: number;
+}
+
+export interface StudiesTable {
+  id: Generated<number>;
+  study_uid: string;
+  patient_fk: number;
+  accession_number: string | null;
+  study_id: string | null;
+  study_date: string | null;
+  study_time: string | null;
+  description: string | null;
+  referring_physician: string | null;
+  /** Backslash-joined distinct modalities of its series, as ModalitiesInStudy is written. */
+  modalities: string;
+  body_parts: string;
+  sop_classes: string;
+  institution_name: string | null;
+  site_id: string | null;
+  num_series: number;
+  num_instances: number;
+  first_received_at: number;
+  last_received_at: number;
+  /** When study:complete was announced for the current burst of images; null until then. */
+  complete_announced_at: number | null;
+  /** DICOM JSON of the patient and study level attributes of the first instance received. */
+  attributes_json: string;
+}
+
+export interface SeriesTable {
+  id: Generated<number>;
+  series_uid: string;
+  study_fk: number;
+  modality: string | null;
+  series_number: number | null;
+  description: string | null;
+  body_part: string | null;
+  series_date: string | null;
+  series_time: string | null;
+  num_instances: number;
+  first_received_at: number;
+  last_received_at: number;
+  attributes_json: string;
+}
+
+export interface InstancesTable {
+  id: Generated<number>;
+  sop_instance_uid: string;
+  series_fk: number;
+  sop_class_uid: string;
+  instance_number: number | null;
+  transfer_syntax_uid: string;
+  rows: number | null;
+  columns: number | null;
+  number_of_frames: number | null;
+  size_bytes: number;
+  blob_key: string;
+  /** Byte offset of the data set in the stored Part 10 file, and of pixel data (-1 when none). */
+  dataset_offset: number;
+  pixel_data_offset: number;
+  received_at: number;
+  /** Full DICOM JSON metadata without bulk data (WADO-RS metadata serves this as is). */
+  metadata_json: string;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  display_name: string | null;
+  password_hash: string;
+  /** JSON array of role names. */
+  roles: string;
+  site_id: string | null;
+  disabled: number;
+  created_at: number;
+  password_changed_at: number;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  user_fk: number;
+  /** SHA-256 (hex) of the secret; the secret itself is shown once and never stored. */
+  secret_hash: string;
+  /** The first characters of the token, so an operator can tell tokens apart. */
+  prefix: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 (hex) of the cookie value. */
+  id: string;
+  user_fk: number;
+  created_at: number;
+  expires_at: number;
+  remote_address: string | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: number;
+  actor_kind: string;
+  actor_id: string;
+  actor_name: string;
+  action: string;
+  protocol: string;
+  remote_address: string;
+  calling_ae: string | null;
+  study_uid: string | null;
+  patient_id: string | null;
+  outcome: string;
+  detail: string | null;
+  /** Hash chain (tamper evidence): sha256 of the previous row's hash and this row's content. */
+  prev_hash: string;
+  hash: string;
+}
+
+export interface DomainEventsTable {
+  id: Generated<number>;
+  type: string;
+  /** The aggregate the event is about (a Study Instance UID for study:complete). */
+  subject: string;
+  payload_json: string;
+  occurred_at: number;
+}
