@@ -412,7 +412,7 @@ export class ArchiveIngestService implements IngestService {
             );
             return out;
           });
-          batch.forEach((b, i) => b.resolve(results[i]!));
+          for (const [i, b] of batch.entries()) b.resolve(results[i]!);
         } catch (err) {
           if (batch.length === 1) {
             batch[0]!.reject(err);
