@@ -1,0 +1,139 @@
+import type { Readable } from 'node:stream';
+import { can, Permission } from '@confer/core';
+import type { Kysely } from 'kysely';
+import type { BlobStore } from '../store/blob-store.ts';
+import type { Database } from '../store/schema.ts';
+import type { AuditLog } from './audit-log.ts';
+import { type Actor, AuditOutcome, QueryError, QueryErrorCode, type RequestOrigin } from './ports.ts';
+
+export interface StoredInstance {
+  studyUid: string;
+  seriesUid: string;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  sizeBytes: number;
+  blobKey: string;
+  /** Offset of the data set and of the pixel data element (-1: none or not addressable) in the file. */
+  datasetOffset: number;
+  pixelDataOffset: number;
+  numberOfFrames: number | null;
+  /** DICOM JSON text, without bulk data (PixelData carries its VR only). */
+  metadataJson: string;
+  patientId: string;
+}
+
+export interface RetrieveInput {
+  studyUid: string;
+  seriesUid?: string;
+  sopInstanceUid?: string;
+  actor: Actor;
+  origin: RequestOrigin;
+  /** What is being retrieved, for the audit trail: 'retrieve', 'retrieve-metadata', 'retrieve-frames'... */
+  action: string;
+}
+
+/**
+ * Finds stored instances for WADO-RS (and later C-MOVE/C-GET), checking access and auditing each request
+ * once; the bytes come from the blob store.
+ */
+export class ArchiveRetrieveService {
+  private readonly db: Kysely<Database>;
+  private readonly blobs: BlobStore;
+  private readonly audit: AuditLog;
+
+  constructor(deps: { db: Kysely<Database>; blobs: BlobStore; audit: AuditLog }) {
+    this.db = deps.db;
+    this.blobs = deps.blobs;
+    this.audit = deps.audit;
+  }
+
+  /** The instances of a study, series or one instance, in series and instance-number order; [] when none. */
+  async find(input: RetrieveInput): Promise<StoredInstance[]> {
+    const auditBase = {
+      actor: { kind: input.actor.kind, id: input.actor.id, name: input.actor.name },
+      origin: input.origin,
+      studyUid: input.studyUid,
+    };
+    const what = input.sopInstanceUid
+      ? `instance ${input.sopInstanceUid}`
+      : input.seriesUid
+        ? `series ${input.seriesUid}`
+        : 'whole study';
+    if (!can(input.actor.roles, Permission.ArchiveRead)) {
+      await this.audit.record({
+        ...auditBase,
+        action: input.action,
+        outcome: AuditOutcome.Denied,
+        detail: what,
+      });
+      throw new QueryError(
+        QueryErrorCode.Forbidden,
+        `${input.actor.name} may not retrieve from this archive`,
+      );
+    }
+    let q = this.db
+      .selectFrom('instances as i')
+      .innerJoin('series as se', 'se.id', 'i.series_fk')
+      .innerJoin('studies as s', 's.id', 'se.study_fk')
+      .innerJoin('patients as p', 'p.id', 's.patient_fk')
+      .select([
+        's.study_uid',
+        'se.series_uid',
+        'i.sop_instance_uid',
+        'i.sop_class_uid',
+        'i.transfer_syntax_uid',
+        'i.size_bytes',
+        'i.blob_key',
+        'i.dataset_offset',
+        'i.pixel_data_offset',
+        'i.number_of_frames',
+        'i.metadata_json',
+        'p.patient_id',
+      ])
+      .where('s.study_uid', '=', input.studyUid)
+      .orderBy('se.series_number')
+      .orderBy('se.id')
+      .orderBy('i.instance_number')
+      .orderBy('i.id');
+    if (input.seriesUid) q = q.where('se.series_uid', '=', input.seriesUid);
+    if (input.sopInstanceUid) q = q.where('i.sop_instance_uid', '=', input.sopInstanceUid);
+    let rows: Awaited<ReturnType<typeof q.execute>>;
+    try {
+      rows = await q.execute();
+    } catch (err) {
+      throw new QueryError(
+        QueryErrorCode.StorageUnavailable,
+        `the index database is unavailable: ${(err as Error).message}`,
+      );
+    }
+    await this.audit.record({
+      ...auditBase,
+      action: input.action,
+      outcome: rows.length > 0 ? AuditOutcome.Success : AuditOutcome.Failure,
+      patientId: rows[0]?.patient_id ?? null,
+      detail: `${what}: ${rows.length} instance(s)`,
+    });
+    return rows.map((r) => ({
+      studyUid: r.study_uid,
+      seriesUid: r.series_uid,
+      sopInstanceUid: r.sop_instance_uid,
+      sopClassUid: r.sop_class_uid,
+      transferSyntaxUid: r.transfer_syntax_uid,
+      sizeBytes: Number(r.size_bytes),
+      blobKey: r.blob_key,
+      datasetOffset: Number(r.dataset_offset),
+      pixelDataOffset: Number(r.pixel_data_offset),
+      numberOfFrames: r.number_of_frames === null ? null : Number(r.number_of_frames),
+      metadataJson: r.metadata_json,
+      patientId: r.patient_id,
+    }));
+  }
+
+  /** The stored Part 10 bytes, or a byte range of them. */
+  open(instance: StoredInstance, range?: { start: number; end?: number }): Readable {
+    return this.blobs.read(instance.blobKey, range);
+  }
+}
+
+export type RetrieveService = ArchiveRetrieveService;
