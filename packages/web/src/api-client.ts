@@ -1,0 +1,261 @@
+// The browser's only way to the Confer server: the auth, system, audit and site endpoints, and
+// QIDO-RS. Same origin, session in an HttpOnly cookie, so nothing here ever sees a token.
+
+import { networkProblem, ProblemError, problemFromResponse, unexpectedResponseProblem } from './problem.ts';
+import { buildStudySearchParams, type StudyFilters, takePage } from './qido-query.ts';
+
+/** The signed-in user. */
+export interface User {
+  username: string;
+  roles: string[];
+}
+
+/** Roles the browser acts on; the server enforces them, the browser only hides what would be refused. */
+export const Role = { Admin: 'admin' } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+/** Where and how the server takes images, from GET /api/system. */
+export interface SystemInfo {
+  version: string;
+  aeTitle: string;
+  dicomPort: number;
+  dicomwebBase: string;
+  database: string;
+}
+
+/** One audited access, from GET /api/audit. */
+export interface AuditEvent {
+  id: string;
+  /** ISO 8601, UTC. */
+  at: string;
+  actor: string;
+  action: string;
+  protocol: string;
+  studyUid: string | null;
+  patientId: string | null;
+  remoteAddress: string | null;
+  outcome: string;
+  detail: string | null;
+}
+
+/** A sending site and the calling AE titles that identify it, from GET /api/sites. */
+export interface Site {
+  id: string;
+  name: string;
+  aeTitles: string[];
+  timeZone: string;
+}
+
+/** One page of QIDO-RS results as raw DICOM JSON datasets. */
+export interface DatasetPage {
+  datasets: unknown[];
+  hasMore: boolean;
+}
+
+/** Called when a request that needs a session gets 401: the session expired or was revoked. */
+export type SessionExpiredListener = () => void;
+
+export interface ConferApi {
+  /** Signs in; a wrong password is a {@link ProblemError} with status 401. */
+  login(username: string, password: string): Promise<User>;
+  logout(): Promise<void>;
+  /** The current user, or `null` when there is no session. */
+  me(signal?: AbortSignal): Promise<User | null>;
+  system(signal?: AbortSignal): Promise<SystemInfo>;
+  sites(signal?: AbortSignal): Promise<Site[]>;
+  audit(limit: number, signal?: AbortSignal): Promise<AuditEvent[]>;
+  searchStudies(
+    filters: StudyFilters,
+    page: { pageSize: number; offset: number },
+    signal?: AbortSignal,
+  ): Promise<DatasetPage>;
+  studySeries(studyUid: string, signal?: AbortSignal): Promise<unknown[]>;
+  /** Subscribes to session expiry; returns the unsubscribe function. */
+  onSessionExpired(listener: SessionExpiredListener): () => void;
+}
+
+export interface ConferApiOptions {
+  /** Injected so tests can answer requests without a server. */
+  fetch?: typeof globalThis.fetch;
+  /** Prefix for every path; '' for the same origin, which is how the server serves this app. */
+  baseUrl?: string;
+}
+
+/** Builds the API client. One per page; the app shares it through React context. */
+export function createConferApi(options: ConferApiOptions = {}): ConferApi {
+  const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const baseUrl = options.baseUrl ?? '';
+  const listeners = new Set<SessionExpiredListener>();
+
+  async function send(
+    path: string,
+    init: RequestInit & { accept: string; expiresSession: boolean },
+  ): Promise<Response> {
+    const { accept, expiresSession, ...rest } = init;
+    let response: Response;
+    try {
+      response = await fetchFn(`${baseUrl}${path}`, {
+        ...rest,
+        credentials: 'same-origin',
+        // Responses carry patient data: keep them out of the browser's HTTP cache on shared workstations.
+        cache: 'no-store',
+        headers: { Accept: `${accept}, application/problem+json`, ...rest.headers },
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error;
+      throw new ProblemError(networkProblem());
+    }
+    if (!response.ok) {
+      const problem = problemFromResponse(
+        response.status,
+        response.headers.get('Content-Type'),
+        await response.text(),
+      );
+      if (response.status === 401 && expiresSession) {
+        for (const listener of [...listeners]) listener();
+      }
+      throw new ProblemError(problem);
+    }
+    return response;
+  }
+
+  async function getJson(path: string, what: string, signal: AbortSignal | undefined): Promise<unknown> {
+    const response = await send(path, {
+      accept: 'application/json',
+      expiresSession: true,
+      signal: signal ?? null,
+    });
+    return readJson(response, what);
+  }
+
+  async function getDicomJson(
+    path: string,
+    what: string,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown[]> {
+    const response = await send(path, {
+      accept: 'application/dicom+json',
+      expiresSession: true,
+      signal: signal ?? null,
+    });
+    // PS3.18 10.6.3: a search that matches nothing may answer 204 No Content instead of [].
+    if (response.status === 204) return [];
+    const text = await response.text();
+    if (text.trim() === '') return [];
+    const body = parseJson(text, response.status, what);
+    if (!Array.isArray(body)) throw new ProblemError(unexpectedResponseProblem(response.status, what));
+    return body;
+  }
+
+  return {
+    async login(username, password) {
+      const response = await send('/api/auth/login', {
+        method: 'POST',
+        accept: 'application/json',
+        // A failed sign-in is the user's mistake to show on the form, not an expired session.
+        expiresSession: false,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      return readUser(await readJson(response, 'sign-in'), response.status, 'sign-in');
+    },
+
+    async logout() {
+      await send('/api/auth/logout', { method: 'POST', accept: 'application/json', expiresSession: false });
+    },
+
+    async me(signal) {
+      try {
+        const response = await send('/api/auth/me', {
+          accept: 'application/json',
+          expiresSession: false,
+          signal: signal ?? null,
+        });
+        return readUser(await readJson(response, 'the session check'), response.status, 'the session check');
+      } catch (error) {
+        if (error instanceof ProblemError && error.status === 401) return null;
+        throw error;
+      }
+    },
+
+    async system(signal) {
+      const body = await getJson('/api/system', 'the system information request', signal);
+      if (!isRecord(body) || typeof body.aeTitle !== 'string') {
+        throw new ProblemError(unexpectedResponseProblem(200, 'the system information request'));
+      }
+      return {
+        version: String(body.version ?? ''),
+        aeTitle: body.aeTitle,
+        dicomPort: Number(body.dicomPort),
+        dicomwebBase: typeof body.dicomwebBase === 'string' ? body.dicomwebBase : '/dicomweb',
+        database: String(body.database ?? ''),
+      };
+    },
+
+    async sites(signal) {
+      const body = await getJson('/api/sites', 'the sites request', signal);
+      if (!isRecord(body) || !Array.isArray(body.sites)) {
+        throw new ProblemError(unexpectedResponseProblem(200, 'the sites request'));
+      }
+      return body.sites as Site[];
+    },
+
+    async audit(limit, signal) {
+      const body = await getJson(
+        `/api/audit?limit=${encodeURIComponent(limit)}`,
+        'the audit log request',
+        signal,
+      );
+      if (!isRecord(body) || !Array.isArray(body.events)) {
+        throw new ProblemError(unexpectedResponseProblem(200, 'the audit log request'));
+      }
+      return body.events as AuditEvent[];
+    },
+
+    async searchStudies(filters, page, signal) {
+      // One row more than a page: QIDO-RS has no total count, so the extra row is how we know whether
+      // to offer a next page.
+      const params = buildStudySearchParams(filters, { limit: page.pageSize + 1, offset: page.offset });
+      const rows = await getDicomJson(`/dicomweb/studies?${params}`, 'the study search', signal);
+      const { rows: datasets, hasMore } = takePage(rows, page.pageSize);
+      return { datasets, hasMore };
+    },
+
+    async studySeries(studyUid, signal) {
+      const path = `/dicomweb/studies/${encodeURIComponent(studyUid)}/series?includefield=all`;
+      return getDicomJson(path, 'the series request', signal);
+    },
+
+    onSessionExpired(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  };
+}
+
+async function readJson(response: Response, what: string): Promise<unknown> {
+  return parseJson(await response.text(), response.status, what);
+}
+
+function parseJson(text: string, status: number, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProblemError(unexpectedResponseProblem(status, what));
+  }
+}
+
+function readUser(body: unknown, status: number, what: string): User {
+  const user = isRecord(body) ? body.user : undefined;
+  if (!isRecord(user) || typeof user.username !== 'string') {
+    throw new ProblemError(unexpectedResponseProblem(status, what));
+  }
+  const roles = Array.isArray(user.roles) ? user.roles.filter((r): r is string => typeof r === 'string') : [];
+  return { username: user.username, roles };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,150 @@
+import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import type { User } from './api-client.ts';
+import { useApi } from './api-context.ts';
+import { AppRoute, useAppRoute } from './app-route.ts';
+import { AppHeader } from './components/app-header.tsx';
+import { ErrorNotice } from './components/error-notice.tsx';
+import { AuditPage } from './pages/audit-page.tsx';
+import { SignInPage } from './pages/sign-in-page.tsx';
+import { StudiesPage } from './pages/studies-page.tsx';
+import { SystemPage } from './pages/system-page.tsx';
+import { type Problem, toProblem } from './problem.ts';
+
+const SessionPhase = {
+  Checking: 'checking',
+  CheckFailed: 'check-failed',
+  SignedOut: 'signed-out',
+  SignedIn: 'signed-in',
+} as const;
+
+type Session =
+  | { phase: typeof SessionPhase.Checking }
+  | { phase: typeof SessionPhase.CheckFailed; problem: Problem }
+  | { phase: typeof SessionPhase.SignedOut; notice: string | null }
+  | { phase: typeof SessionPhase.SignedIn; user: User };
+
+interface AppProps {
+  /** The clock; injected so nothing in the app reads the time on its own. */
+  now: () => Date;
+}
+
+/** The whole app: the session decides between sign-in and the signed-in pages. */
+export function App({ now }: AppProps) {
+  const api = useApi();
+  const route = useAppRoute();
+  const [session, setSession] = useState<Session>({ phase: SessionPhase.Checking });
+  const [signingOut, setSigningOut] = useState(false);
+
+  // The cookie is HttpOnly, so only the server can say whether this browser already has a session.
+  const checkSession = useCallback(
+    (signal?: AbortSignal) => {
+      setSession({ phase: SessionPhase.Checking });
+      api.me(signal).then(
+        (user) => {
+          if (signal?.aborted) return;
+          setSession(
+            user ? { phase: SessionPhase.SignedIn, user } : { phase: SessionPhase.SignedOut, notice: null },
+          );
+        },
+        (error: unknown) => {
+          if (!signal?.aborted) setSession({ phase: SessionPhase.CheckFailed, problem: toProblem(error) });
+        },
+      );
+    },
+    [api],
+  );
+
+  useEffect(() => {
+    const controller = new AbortController();
+    checkSession(controller.signal);
+    return () => controller.abort();
+  }, [checkSession]);
+
+  // Any request answered 401 means the cookie is gone (expired, revoked, signed out in another tab):
+  // go back to sign-in and say why, rather than leaving every panel showing its own error.
+  useEffect(
+    () =>
+      api.onSessionExpired(() =>
+        setSession({
+          phase: SessionPhase.SignedOut,
+          notice: 'Your session has ended. Sign in again to continue.',
+        }),
+      ),
+    [api],
+  );
+
+  const signOut = useCallback(async () => {
+    setSigningOut(true);
+    try {
+      await api.logout();
+      setSession({ phase: SessionPhase.SignedOut, notice: 'You have signed out.' });
+    } catch (error) {
+      // Still leave the signed-in screens, but do not claim success: the server may still hold the
+      // session, which matters on a shared workstation.
+      const problem = toProblem(error);
+      setSession({
+        phase: SessionPhase.SignedOut,
+        notice: `The server did not confirm sign-out (${problem.title}). Close the browser to be sure the session ends.`,
+      });
+    } finally {
+      setSigningOut(false);
+    }
+  }, [api]);
+
+  if (session.phase === SessionPhase.Checking) {
+    return (
+      <main className="splash" id="main">
+        <p role="status">Loading Confer…</p>
+      </main>
+    );
+  }
+  if (session.phase === SessionPhase.CheckFailed) {
+    return (
+      <main className="splash" id="main">
+        <ErrorNotice problem={session.problem} onRetry={() => checkSession()} />
+      </main>
+    );
+  }
+  if (session.phase === SessionPhase.SignedOut) {
+    return (
+      <SignInPage
+        notice={session.notice}
+        onSignedIn={(user) => setSession({ phase: SessionPhase.SignedIn, user })}
+      />
+    );
+  }
+  return (
+    <div className="app">
+      <AppHeader user={session.user} route={route} signingOut={signingOut} onSignOut={signOut} />
+      <SignedInMain route={route}>
+        {route === AppRoute.Studies && <StudiesPage now={now} />}
+        {route === AppRoute.Audit && <AuditPage user={session.user} />}
+        {route === AppRoute.System && <SystemPage />}
+      </SignedInMain>
+    </div>
+  );
+}
+
+/**
+ * The main landmark. On navigation it moves focus to the new page's heading, as a full page load
+ * would, so screen-reader and keyboard users learn the page changed and start from its top.
+ */
+function SignedInMain({ route, children }: { route: AppRoute; children: ReactNode }) {
+  const mainRef = useRef<HTMLElement>(null);
+  const previousRoute = useRef<AppRoute | null>(null);
+  useEffect(() => {
+    const firstShow = previousRoute.current === null;
+    if (previousRoute.current === route) return;
+    previousRoute.current = route;
+    // On first show (just signed in, the form gone) focus would otherwise fall back to <body>; take it
+    // only then, so a reload does not yank focus from wherever the browser put it.
+    const focusLost = document.activeElement === null || document.activeElement === document.body;
+    if (firstShow && !focusLost) return;
+    mainRef.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [route]);
+  return (
+    <main className="page" id="main" tabIndex={-1} ref={mainRef}>
+      {children}
+    </main>
+  );
+}
