@@ -90,6 +90,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request) => {
     request.actor = await resolveActor(request, deps.access);
   });
+  app.addHook('onSend', async (request, reply) => {
+    // Patient data must not linger in shared or browser caches.
+    if (request.url.startsWith('/api/') || request.url.startsWith('/dicomweb/')) reply.header('cache-control', 'no-store');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
 
   app.get('/healthz', async (_request, reply) => {
     try {

@@ -41,6 +41,10 @@ export function registerStaticFiles(app: FastifyInstance, root: string): void {
     }
     const immutable = target.includes(`${join(root, 'assets')}`);
     reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+    reply.header(
+      'content-security-policy',
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'",
+    );
     return reply.type(TYPES[extname(target)] ?? 'application/octet-stream').send(createReadStream(target));
   });
 }
