@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { readDataset } from '../dicom/dataset-reader.ts';
+import { allStrings, type DicomJsonDataset, firstNumber, firstString } from '../dicom/dicom-json.ts';
+import { resolveTag } from '../dicom/dictionary.ts';
+import { readPart10Header } from '../dicom/part10.ts';
+import { Tag } from '../dicom/tags.ts';
+import { TransferSyntax } from '../dicom/transfer-syntax.ts';
+import { patientAge } from './local-time.ts';
+import { Rng } from './prng.ts';
+import { PROTOCOLS, SopClass } from './protocols.ts';
+import { DEFAULT_SITES } from './sites.ts';
+import { generateStudy, planStudy, type StudySpec, type SyntheticInstance } from './study.ts';
+
+const at = new Date('2026-03-10T14:30:00Z');
+const site = DEFAULT_SITES[2]!; // Brightwater, America/New_York: EDT from 8 March 2026
+
+function t(keyword: string): string {
+  const tag = resolveTag(keyword);
+  assert.ok(tag, keyword);
+  return tag;
+}
+
+function read(instance: SyntheticInstance): { dataset: DicomJsonDataset; pixelBytes: number } {
+  const header = readPart10Header(instance.part10);
+  assert.equal(header.transferSyntaxUid, instance.transferSyntaxUid);
+  assert.equal(header.sopClassUid, instance.sopClassUid);
+  assert.equal(header.sopInstanceUid, instance.sopInstanceUid);
+  const body = instance.part10.subarray(header.datasetOffset);
+  const { dataset } = readDataset(body, header.transferSyntaxUid, { inlineBinaryMaxBytes: 0 });
+  const head = readDataset(body, header.transferSyntaxUid, { stopAtPixelData: true });
+  return { dataset, pixelBytes: head.stoppedAtPixelData ? body.byteLength - head.endOffset - 12 : 0 };
+}
+
+function digest(spec: StudySpec, seed: string | number): string {
+  const h = createHash('sha256');
+  for (const i of generateStudy(spec, new Rng(seed))) h.update(i.part10);
+  return h.digest('hex');
+}
+
+test('the same seed gives the same bytes; another seed gives other bytes', () => {
+  const spec: StudySpec = { site, studyDateTime: at, protocol: 'ct-chest', slices: 3, report: true };
+  assert.equal(digest(spec, 'alpha'), digest(spec, 'alpha'));
+  assert.notEqual(digest(spec, 'alpha'), digest(spec, 'beta'));
+  const tiny = { ...spec, tiny: true, protocol: 'us-abdomen' };
+  assert.equal(digest(tiny, 7), digest(tiny, 7));
+});
+
+test('instance k is the same whether or not the instances before it were generated', () => {
+  const spec: StudySpec = { site, studyDateTime: at, protocol: 'mr-brain', slices: 4, tiny: true };
+  const all = [...generateStudy(spec, new Rng('k'))];
+  const again = generateStudy(spec, new Rng('k'));
+  // Pull only the first, then compare a late instance: laziness must not change what it contains.
+  again.next();
+  const late = [...again].at(-1)!;
+  assert.deepEqual(late.part10, all.at(-1)!.part10);
+  assert.equal(new Set(all.map((i) => i.sopInstanceUid)).size, all.length, 'UIDs are unique');
+});
+
+test('the caller Rng advances by a fixed amount per study, whatever the study', () => {
+  const a = new Rng('fixed');
+  const b = new Rng('fixed');
+  planStudy({ site, studyDateTime: at, protocol: 'ct-head', slices: 200 }, a);
+  planStudy({ site, studyDateTime: at, protocol: 'cr-chest-ap', report: true }, b);
+  assert.equal(a.u32(), b.u32());
+});
+
+for (const protocol of PROTOCOLS) {
+  test(`${protocol.id}: every file reads back with the attributes of its plan`, () => {
+    const study = planStudy(
+      { site, studyDateTime: at, protocol: protocol.id, slices: 3, tiny: true, report: true },
+      new Rng(`readback-${protocol.id}`),
+    );
+    assert.deepEqual(study.modalitiesInStudy, [protocol.modality, 'SR']);
+    const instances = [...study.instances()];
+    assert.equal(instances.length, study.instanceCount);
+    assert.deepEqual(
+      [...new Set(instances.map((i) => i.seriesUid))],
+      study.series.map((s) => s.seriesUid),
+    );
+    for (const instance of instances) {
+      const { dataset: ds, pixelBytes } = read(instance);
+      assert.ok(instance.part10.byteLength < 8192, `tiny files stay small (${instance.part10.byteLength})`);
+      assert.equal(firstString(ds, Tag.SOPClassUID), instance.sopClassUid);
+      assert.equal(firstString(ds, Tag.SOPInstanceUID), instance.sopInstanceUid);
+      assert.equal(firstString(ds, Tag.StudyInstanceUID), study.studyUid);
+      assert.equal(firstString(ds, Tag.SeriesInstanceUID), instance.seriesUid);
+      assert.equal(firstString(ds, Tag.Modality), instance.modality);
+      assert.equal(firstNumber(ds, Tag.SeriesNumber), instance.seriesNumber);
+      assert.equal(firstNumber(ds, Tag.InstanceNumber), instance.instanceNumber);
+      assert.equal(firstString(ds, Tag.AccessionNumber), study.accessionNumber);
+      assert.equal(firstString(ds, Tag.StudyDescription), protocol.studyDescription);
+      assert.equal(firstString(ds, Tag.InstitutionName), site.institutionName);
+      assert.equal(firstString(ds, Tag.PatientID), study.patient.patientId);
+      assert.equal(firstString(ds, Tag.IssuerOfPatientID), site.patientIdIssuer);
+      assert.deepEqual(ds[Tag.PatientName]?.Value?.[0], study.patient.name);
+      assert.equal(firstString(ds, Tag.StudyDate), '20260310');
+      assert.equal(firstString(ds, Tag.StudyTime), '103000'); // 14:30 UTC is 10:30 EDT
+      assert.equal(firstString(ds, Tag.TimezoneOffsetFromUTC), '-0400');
+      assert.equal(firstString(ds, Tag.PatientAge), patientAge(study.patient.birthDate, '20260310'));
+      assert.match(instance.sopInstanceUid, /^2\.25\.[1-9][0-9]{0,38}$/);
+      assert.ok(firstString(ds, Tag.ReferringPhysicianName));
+      if (instance.modality === 'SR') {
+        assert.equal(instance.sopClassUid, SopClass.BasicTextSR);
+        const evidence = ds[t('CurrentRequestedProcedureEvidenceSequence')]!.Value![0] as DicomJsonDataset;
+        const referenced = (evidence[t('ReferencedSeriesSequence')]!.Value as DicomJsonDataset[]).flatMap(
+          (s) =>
+            (s[t('ReferencedSOPSequence')]!.Value as DicomJsonDataset[]).map((r) =>
+              firstString(r, t('ReferencedSOPInstanceUID')),
+            ),
+        );
+        assert.deepEqual(
+          referenced,
+          instances.filter((i) => i.modality !== 'SR').map((i) => i.sopInstanceUid),
+          'the report cites every image of the study',
+        );
+        continue;
+      }
+      assert.equal(firstString(ds, Tag.BodyPartExamined), protocol.bodyPartExamined);
+      assert.ok(firstString(ds, Tag.StationName)?.startsWith(site.idPrefix));
+      const rows = firstNumber(ds, Tag.Rows)!;
+      const columns = firstNumber(ds, Tag.Columns)!;
+      const frames = firstNumber(ds, Tag.NumberOfFrames) ?? 1;
+      const samples = firstNumber(ds, Tag.SamplesPerPixel)!;
+      const bytesPerSample = firstNumber(ds, Tag.BitsAllocated)! / 8;
+      assert.equal(rows, 8);
+      assert.equal(pixelBytes, rows * columns * frames * samples * bytesPerSample);
+    }
+  });
+}
+
+test('a CT series steps through the body: positions, slice locations, rescale and windows agree', () => {
+  const study = planStudy(
+    { site, studyDateTime: at, protocol: 'ct-abdomen-pelvis', slices: 5 },
+    new Rng('ct-geometry'),
+  );
+  const axial = [...study.instances()].filter((i) => i.seriesNumber === 2);
+  assert.equal(axial.length, 5);
+  const zs: number[] = [];
+  const frames = new Set<string>();
+  for (const instance of axial) {
+    assert.ok(instance.part10.byteLength > 512 * 1024, 'a full-size slice is over 512 KiB');
+    const { dataset: ds } = read(instance);
+    assert.equal(firstNumber(ds, Tag.Rows), 512);
+    assert.equal(firstNumber(ds, Tag.PixelRepresentation), 1);
+    assert.equal(firstNumber(ds, t('RescaleIntercept')), -1024);
+    assert.equal(firstNumber(ds, t('RescaleSlope')), 1);
+    assert.equal(firstString(ds, t('RescaleType')), 'HU');
+    assert.deepEqual(ds[t('WindowCenter')]?.Value, [40, 60]);
+    const position = ds[t('ImagePositionPatient')]!.Value as number[];
+    assert.equal(position[2], firstNumber(ds, t('SliceLocation')));
+    frames.add(firstString(ds, t('FrameOfReferenceUID'))!);
+    zs.push(position[2]!);
+  }
+  assert.equal(frames.size, 1, 'one frame of reference');
+  const steps = zs.slice(1).map((z, i) => Math.round((zs[i]! - z) * 100) / 100);
+  assert.ok(
+    steps.every((s) => Math.abs(s - steps[0]!) <= 0.011 && s > 0),
+    `equal steps head to foot: ${steps}`,
+  );
+  // Pixel values mean something: air in the corner, soft tissue mid-body (centre of the field).
+  const mid = axial[2]!.part10;
+  const pixels = new Int16Array(
+    mid.buffer.slice(mid.byteOffset + mid.byteLength - 512 * 512 * 2, mid.byteOffset + mid.byteLength),
+  );
+  const hu = (r: number, c: number) => pixels[r * 512 + c]! - 1024;
+  assert.ok(Math.abs(hu(5, 5) + 1000) < 80, `corner is air: ${hu(5, 5)}`);
+  assert.ok(hu(200, 256) > -200 && hu(200, 256) < 300, `body centre is soft tissue or fat: ${hu(200, 256)}`);
+});
+
+test('names, sexes and character set: ISO_IR 192 carries accents and ideographs intact', () => {
+  const seen = new Set<string>();
+  const sexes = new Set<string>();
+  for (let i = 0; i < 60; i++) {
+    const study = planStudy(
+      { site, studyDateTime: at, protocol: 'cr-chest-ap', tiny: true },
+      new Rng(`n${i}`),
+    );
+    const first = study.instances().next().value!;
+    const { dataset: ds } = read(first);
+    assert.equal(firstString(ds, Tag.SpecificCharacterSet), 'ISO_IR 192');
+    assert.deepEqual(ds[Tag.PatientName]?.Value?.[0], study.patient.name);
+    seen.add(study.patient.name.Alphabetic!);
+    sexes.add(study.patient.sex);
+  }
+  assert.ok(seen.size > 40, `names vary (${seen.size} of 60)`);
+  assert.deepEqual([...sexes].sort(), ['F', 'M']);
+});
+
+test('implicit VR little endian is available; other syntaxes are refused with the reason', () => {
+  const [first] = generateStudy(
+    {
+      site,
+      studyDateTime: at,
+      protocol: 'ct-head',
+      slices: 1,
+      tiny: true,
+      transferSyntaxUid: TransferSyntax.ImplicitVRLittleEndian,
+    },
+    new Rng('implicit'),
+  );
+  const { dataset } = read(first!);
+  assert.equal(firstString(dataset, Tag.Modality), 'CT');
+  assert.deepEqual(allStrings(dataset, Tag.ImageType), ['ORIGINAL', 'PRIMARY', 'LOCALIZER']);
+  assert.throws(
+    () =>
+      planStudy(
+        { site, studyDateTime: at, protocol: 'ct-head', transferSyntaxUid: TransferSyntax.JPEGBaseline8Bit },
+        new Rng('x'),
+      ),
+    /explicit or implicit VR little endian/,
+  );
+});
+
+test('a 512x512 CT slice generates in a few milliseconds', () => {
+  const spec: StudySpec = { site, studyDateTime: at, protocol: 'ct-abdomen-pelvis', slices: 60 };
+  const instances = generateStudy(spec, new Rng('speed'));
+  instances.next(); // localizer
+  instances.next(); // warm-up slice
+  const started = performance.now();
+  let count = 0;
+  for (const _ of instances) count++;
+  const perSliceMs = (performance.now() - started) / count;
+  // Measured at about 2 ms on a 2-core CI machine; the bound leaves room for a loaded one.
+  assert.ok(perSliceMs < 25, `${perSliceMs.toFixed(2)} ms per slice`);
+});
