@@ -120,17 +120,21 @@ class Writer {
         return numeric(4, (b, v, o) => (le ? b.writeFloatLE(v, o) : b.writeFloatBE(v, o)));
       case 'FD':
         return numeric(8, (b, v, o) => (le ? b.writeDoubleLE(v, o) : b.writeDoubleBE(v, o)));
-      case 'AT':
-        return numeric(4, (b, v, o) => {
+      case 'AT': {
+        // AT values are tags as 8 hex digits ("0020000D"); Number() would read them as decimal.
+        const b = Buffer.alloc(4 * values.length);
+        values.forEach((v, i) => {
           const t = Number.parseInt(String(v), 16);
           if (le) {
-            b.writeUInt16LE(t >>> 16, o);
-            b.writeUInt16LE(t & 0xffff, o + 2);
+            b.writeUInt16LE(t >>> 16, i * 4);
+            b.writeUInt16LE(t & 0xffff, i * 4 + 2);
           } else {
-            b.writeUInt16BE(t >>> 16, o);
-            b.writeUInt16BE(t & 0xffff, o + 2);
+            b.writeUInt16BE(t >>> 16, i * 4);
+            b.writeUInt16BE(t & 0xffff, i * 4 + 2);
           }
         });
+        return b;
+      }
     }
     if (['OB', 'OW', 'OF', 'OD', 'OL', 'OV', 'UN'].includes(vr)) return Buffer.alloc(0);
     const text = values
