@@ -1,7 +1,7 @@
 // A private Orthanc (Debian's package) as a peer for integration tests and benchmarks: the same machine,
 // its own temp directory, free ports, DICOMweb on, and gone again after stop().
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -244,8 +244,12 @@ async function tryStart(
       resolve();
     });
   });
-  // Never leave an Orthanc behind if the test process ends without calling stop().
-  const killOnExit = () => child.kill('SIGKILL');
+  // Never leave an Orthanc or its files behind if the test process ends without calling stop(). Only
+  // synchronous work runs in an 'exit' listener, so this is best effort.
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    rmSync(directory, { recursive: true, force: true });
+  };
   process.once('exit', killOnExit);
 
   const httpUrl = `http://${LOOPBACK}:${httpPort}`;
