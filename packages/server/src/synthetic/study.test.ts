@@ -125,6 +125,12 @@ for (const protocol of PROTOCOLS) {
       const samples = firstNumber(ds, Tag.SamplesPerPixel)!;
       const bytesPerSample = firstNumber(ds, Tag.BitsAllocated)! / 8;
       assert.equal(rows, 8);
+      if (instance.modality === 'US') {
+        // PS3.3 C.7.6.6: frames step by Frame Time, named by its tag.
+        assert.deepEqual(ds[t('FrameIncrementPointer')]?.Value, ['00181063']);
+        assert.equal(firstNumber(ds, t('FrameTime')), 33.33);
+        assert.equal(frames, 2);
+      }
       assert.equal(pixelBytes, rows * columns * frames * samples * bytesPerSample);
     }
   });
