@@ -118,6 +118,8 @@ export class ArchiveIngestService implements IngestService {
     let writer: BlobWriter | undefined;
     let sopInstanceUid = input.sopInstanceUid;
     let sopClassUid = input.sopClassUid;
+    // The header read before a later refusal (pixel data cut short...): it names the instance that failed.
+    let header: DicomJsonDataset | undefined;
     try {
       if (!can(input.actor.roles, Permission.ArchiveWrite)) {
         throw new StoreRefused(
@@ -128,7 +130,9 @@ export class ArchiveIngestService implements IngestService {
       writer = await this.blobs.begin().catch((err: NodeJS.ErrnoException) => {
         throw storageError(err);
       });
-      const parsed = await this.receive(input, writer);
+      const parsed = await this.receive(input, writer, (ds) => {
+        header = ds;
+      });
       const ds = parsed.dataset;
       const dsClass = firstString(ds, Tag.SOPClassUID);
       const dsInstance = firstString(ds, Tag.SOPInstanceUID);
@@ -240,6 +244,10 @@ export class ArchiveIngestService implements IngestService {
           detail: `${refused.failure}: ${refused.message}`,
         })
         .catch(() => {});
+      if (header) {
+        sopClassUid ??= firstString(header, Tag.SOPClassUID);
+        sopInstanceUid ??= firstString(header, Tag.SOPInstanceUID);
+      }
       const failed: StoreOutcome = { ok: false, failure: refused.failure, reason: refused.message };
       if (sopClassUid) failed.sopClassUid = sopClassUid;
       if (sopInstanceUid) failed.sopInstanceUid = sopInstanceUid;
@@ -251,7 +259,11 @@ export class ArchiveIngestService implements IngestService {
    * Streams the body to the writer, keeping only the bytes up to the start of pixel data in memory. The body
    * is always consumed to its end, even after a refusal, so the protocol adapter can answer cleanly.
    */
-  private async receive(input: StoreInput, writer: BlobWriter): Promise<Parsed> {
+  private async receive(
+    input: StoreInput,
+    writer: BlobWriter,
+    onHeader: (dataset: DicomJsonDataset) => void,
+  ): Promise<Parsed> {
     const { maxInstanceBytes, maxHeaderBytes } = this.limits;
     let prefix: Buffer[] = [];
     let prefixBytes = 0;
@@ -310,6 +322,7 @@ export class ArchiveIngestService implements IngestService {
           datasetOffset,
           pixelDataOffset: r.stoppedAtPixelData && !enc.deflated ? datasetOffset + r.endOffset : -1,
         };
+        onHeader(r.dataset);
         if (r.stoppedAtPixelData && !enc.deflated) {
           const at = dsStart + r.endOffset;
           const element = pixelElement(bytes, at, enc.explicitVr, enc.littleEndian);
