@@ -458,6 +458,10 @@ export class Connection {
     const context = this.contexts.get(contextId)!;
     if (command.commandField === CommandField.CCancelRq) {
       // PS3.7 9.3.2.3: C-CANCEL names the operation by its Message ID; it has no response of its own.
+      this.settings.logger.info(
+        { ...this.logContext(), messageId: command.messageIdBeingRespondedTo },
+        'C-CANCEL received',
+      );
       for (const op of this.ops) {
         if (op.command.messageId === command.messageIdBeingRespondedTo) op.cancelled = true;
       }
