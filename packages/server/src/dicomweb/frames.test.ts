@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { readDataset } from '../dicom/dataset-reader.ts';
+import { readPart10Header } from '../dicom/part10.ts';
+import { encodingOf } from '../dicom/transfer-syntax.ts';
+import {
+  type FrameSource,
+  isNative,
+  parseFrameList,
+  pixelGeometry,
+  readEncapsulatedFrames,
+  readNativeFrames,
+} from './frames.ts';
+
+const fixtures = join(import.meta.dirname, '../../test/fixtures/pydicom');
+
+/** What the ingest service records for a file: offsets, syntax, geometry; and a range reader on it. */
+function open(name: string) {
+  const path = join(fixtures, name);
+  const bytes = readFileSync(path);
+  const h = readPart10Header(bytes);
+  const enc = encodingOf(h.transferSyntaxUid)!;
+  const r = readDataset(bytes.subarray(h.datasetOffset), h.transferSyntaxUid, { stopAtPixelData: true });
+  const pixelDataOffset = r.stoppedAtPixelData && !enc.deflated ? h.datasetOffset + r.endOffset : -1;
+  if (pixelDataOffset >= 0)
+    r.dataset['7FE00010'] = {
+      vr: enc.explicitVr ? bytes.toString('latin1', pixelDataOffset + 4, pixelDataOffset + 6) : 'OW',
+    };
+  const source: FrameSource = {
+    datasetOffset: h.datasetOffset,
+    pixelDataOffset,
+    transferSyntaxUid: h.transferSyntaxUid,
+    sizeBytes: statSync(path).size,
+  };
+  const geometry = pixelGeometry(r.dataset)!;
+  const read = (range: { start: number; end?: number }) => createReadStream(path, range);
+  const frames = (list: number[]) =>
+    isNative(source.transferSyntaxUid)
+      ? readNativeFrames(read, source, geometry, list)
+      : readEncapsulatedFrames(read, source, geometry, list);
+  return { bytes, source, geometry, frames, explicit: enc.explicitVr };
+}
+
+describe('frames', () => {
+  test('a native frame is the pixel data bytes at its offset', async () => {
+    const ct = open('CT_small.dcm');
+    const [frame] = await ct.frames([1]);
+    const valueStart = ct.source.pixelDataOffset + 12;
+    assert.equal(frame!.length, 128 * 128 * 2);
+    assert.ok(frame!.equals(ct.bytes.subarray(valueStart, valueStart + frame!.length)));
+  });
+
+  test('multi-frame implicit VR: each frame at its own offset, in the order asked', async () => {
+    const dose = open('rtdose.dcm');
+    assert.equal(dose.geometry.numberOfFrames, 15);
+    const frameBytes = 10 * 10 * 4;
+    const valueStart = dose.source.pixelDataOffset + 8;
+    const got = await dose.frames([15, 2, 2]);
+    const expect = (f: number) =>
+      dose.bytes.subarray(valueStart + (f - 1) * frameBytes, valueStart + f * frameBytes);
+    assert.ok(got[0]!.equals(expect(15)));
+    assert.ok(got[1]!.equals(expect(2)));
+    assert.ok(got[2]!.equals(expect(2)));
+    await assert.rejects(dose.frames([16]), /frame 16 does not exist/);
+  });
+
+  test('big endian, implicit and deflated copies of one image give the same little endian frame', async () => {
+    const [explicit] = await open('MR_small.dcm').frames([1]);
+    const [big] = await open('MR_small_bigendian.dcm').frames([1]);
+    const [implicit] = await open('MR_small_implicit.dcm').frames([1]);
+    assert.equal(explicit!.length, 64 * 64 * 2);
+    assert.ok(big!.equals(explicit!), 'PS3.18 8.7.3.3.2: octet-stream frames are little endian');
+    assert.ok(implicit!.equals(explicit!));
+    const dfl = open('image_dfl.dcm');
+    const [deflated] = await dfl.frames([1]);
+    assert.equal(deflated!.length, 512 * 512);
+  });
+
+  test('single-bit frames: frame 1 of a segmentation', async () => {
+    const seg = open('liver_1frame.dcm');
+    const [frame] = await seg.frames([1]);
+    assert.equal(frame!.length, (512 * 512) / 8);
+  });
+
+  test('encapsulated frames are the fragments of each frame, with their codec signature', async () => {
+    const [jpeg] = await open('JPEG-lossy.dcm').frames([1]);
+    assert.deepEqual([...jpeg!.subarray(0, 2)], [0xff, 0xd8], 'JPEG starts with SOI');
+    const [j2k] = await open('JPEG2000.dcm').frames([1]);
+    assert.deepEqual([...j2k!.subarray(0, 2)], [0xff, 0x4f], 'J2K codestream starts with SOC');
+    const rle = open('SC_rgb_rle_2frame.dcm');
+    const [second, first] = await rle.frames([2, 1]);
+    // PS3.5 G.3.1: an RLE frame starts with its header, the number of segments (3 for RGB).
+    assert.equal(first!.readUInt32LE(0), 3);
+    assert.equal(second!.readUInt32LE(0), 3);
+    assert.ok(!first!.equals(second!));
+    await assert.rejects(rle.frames([3]), /frame 3 does not exist/);
+  });
+
+  test('frame lists', () => {
+    assert.deepEqual(parseFrameList('1,3,2'), [1, 3, 2]);
+    assert.equal(parseFrameList('0'), undefined);
+    assert.equal(parseFrameList('1,,2'), undefined);
+    assert.equal(parseFrameList('a'), undefined);
+  });
+});

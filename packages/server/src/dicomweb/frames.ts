@@ -1,0 +1,389 @@
+import type { Readable } from 'node:stream';
+import { inflateRawSync } from 'node:zlib';
+import { readDataset } from '../dicom/dataset-reader.ts';
+import { type DicomJsonDataset, firstNumber } from '../dicom/dicom-json.ts';
+import { Tag } from '../dicom/tags.ts';
+import { encodingOf, TransferSyntax } from '../dicom/transfer-syntax.ts';
+
+/**
+ * Frames of pixel data, read from the stored Part 10 file by byte range: native frames straight from their
+ * offsets, encapsulated frames by walking the fragment items (PS3.5 A.4). Only the bytes of the frames
+ * asked for are held in memory.
+ */
+
+/** Reads bytes `start` to `end` inclusive (end omitted: to the end of the file), as the blob store does. */
+export type RangeReader = (range: { start: number; end?: number }) => Readable;
+
+export class FrameError extends Error {
+  /** 'missing': no such frame or no pixel data (404); 'unsupported': Confer cannot cut these frames (406). */
+  readonly kind: 'missing' | 'unsupported' | 'corrupt';
+  constructor(kind: FrameError['kind'], message: string) {
+    super(message);
+    this.name = 'FrameError';
+    this.kind = kind;
+  }
+}
+
+export interface PixelGeometry {
+  rows: number;
+  columns: number;
+  samplesPerPixel: number;
+  bitsAllocated: number;
+  numberOfFrames: number;
+  /** VR of Pixel Data as stored: OB, OW (native) or OB (encapsulated). */
+  vr: string;
+}
+
+/** Rows, Columns, Samples per Pixel, Bits Allocated and Number of Frames, or undefined for non-images. */
+export function pixelGeometry(ds: DicomJsonDataset): PixelGeometry | undefined {
+  const rows = firstNumber(ds, Tag.Rows);
+  const columns = firstNumber(ds, Tag.Columns);
+  const bitsAllocated = firstNumber(ds, Tag.BitsAllocated);
+  if (!rows || !columns || !bitsAllocated) return undefined;
+  return {
+    rows,
+    columns,
+    bitsAllocated,
+    samplesPerPixel: firstNumber(ds, Tag.SamplesPerPixel) ?? 1,
+    // PS3.3 C.7.6.6: absent Number of Frames means one frame.
+    numberOfFrames: Math.max(1, firstNumber(ds, Tag.NumberOfFrames) ?? 1),
+    vr: ds[Tag.PixelData]?.vr ?? 'OW',
+  };
+}
+
+/** Transfer syntaxes whose pixel data is native (not encapsulated) once the data set is read. */
+export function isNative(transferSyntaxUid: string): boolean {
+  return (
+    transferSyntaxUid === TransferSyntax.ImplicitVRLittleEndian ||
+    transferSyntaxUid === TransferSyntax.ExplicitVRLittleEndian ||
+    transferSyntaxUid === TransferSyntax.ExplicitVRBigEndian ||
+    transferSyntaxUid === TransferSyntax.DeflatedExplicitVRLittleEndian
+  );
+}
+
+/** Pulls exact byte counts from a stream. */
+class ByteReader {
+  private readonly it: AsyncIterator<Buffer>;
+  private readonly stream: Readable;
+  private buf: Buffer = Buffer.alloc(0);
+  /** Offset in the file of buf[0]. */
+  position: number;
+
+  constructor(stream: Readable, start: number) {
+    this.stream = stream;
+    this.it = stream[Symbol.asyncIterator]();
+    this.position = start;
+  }
+
+  /** Exactly n bytes, or fewer at the end of the range. */
+  async read(n: number): Promise<Buffer> {
+    if (this.buf.length < n) {
+      // Gather, then copy once: a frame of many chunks must not be re-copied per chunk.
+      const chunks = [this.buf];
+      let have = this.buf.length;
+      while (have < n) {
+        const r = await this.it.next();
+        if (r.done) break;
+        chunks.push(r.value);
+        have += r.value.length;
+      }
+      this.buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
+    }
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(out.length);
+    this.position += out.length;
+    return out;
+  }
+
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      if (this.buf.length === 0) {
+        const r = await this.it.next();
+        if (r.done) break;
+        this.buf = r.value;
+      }
+      const take = Math.min(left, this.buf.length);
+      this.buf = this.buf.subarray(take);
+      left -= take;
+    }
+    this.position += n - left;
+    return n - left;
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}
+
+async function readExact(read: RangeReader, start: number, length: number): Promise<Buffer> {
+  const r = new ByteReader(read({ start, end: start + length - 1 }), start);
+  try {
+    return await r.read(length);
+  } finally {
+    r.close();
+  }
+}
+
+/** The pixel data element's header at `offset`: where its value starts and its length (undefined: encapsulated). */
+async function pixelElement(
+  read: RangeReader,
+  offset: number,
+  transferSyntaxUid: string,
+): Promise<{ valueStart: number; length: number | undefined }> {
+  const enc = encodingOf(transferSyntaxUid);
+  if (!enc) throw new FrameError('corrupt', `unknown transfer syntax ${transferSyntaxUid}`);
+  const h = await readExact(read, offset, 12);
+  if (h.length < 8) throw new FrameError('corrupt', 'the file ends inside the pixel data element header');
+  const le = enc.littleEndian;
+  const group = le ? h.readUInt16LE(0) : h.readUInt16BE(0);
+  const element = le ? h.readUInt16LE(2) : h.readUInt16BE(2);
+  if (group !== 0x7fe0 || element !== 0x0010) {
+    throw new FrameError('corrupt', `expected Pixel Data (7FE0,0010) at offset ${offset} of the stored file`);
+  }
+  // PS3.5 7.1.2: OB/OW (and the other long VRs) have a 12-byte header in explicit VR; implicit VR has 8.
+  const headerBytes = enc.explicitVr ? 12 : 8;
+  const raw = enc.explicitVr
+    ? le
+      ? h.readUInt32LE(8)
+      : h.readUInt32BE(8)
+    : le
+      ? h.readUInt32LE(4)
+      : h.readUInt32BE(4);
+  return { valueStart: offset + headerBytes, length: raw === 0xffffffff ? undefined : raw };
+}
+
+export interface FrameSource {
+  /** Where the stored file's data set starts, and where Pixel Data starts (-1: not addressable). */
+  datasetOffset: number;
+  pixelDataOffset: number;
+  transferSyntaxUid: string;
+  sizeBytes: number;
+}
+
+/**
+ * The native (uncompressed) bytes of the frames asked for, little endian as PS3.18 8.7.3.3.2 requires of
+ * application/octet-stream: big endian OW data is byte-swapped. Frames are 1-based.
+ */
+export async function readNativeFrames(
+  read: RangeReader,
+  source: FrameSource,
+  geometry: PixelGeometry,
+  frames: readonly number[],
+): Promise<Buffer[]> {
+  const frameBits = geometry.rows * geometry.columns * geometry.samplesPerPixel * geometry.bitsAllocated;
+  const frameBytes = Math.ceil(frameBits / 8);
+  if (frameBits % 8 !== 0 && frames.some((f) => f > 1)) {
+    throw new FrameError(
+      'unsupported',
+      'frames of single-bit pixel data that do not end on a byte boundary cannot be cut out yet',
+    );
+  }
+  checkFrames(frames, geometry.numberOfFrames);
+  if (source.transferSyntaxUid === TransferSyntax.DeflatedExplicitVRLittleEndian) {
+    return deflatedFrames(read, source, frameBytes, frames);
+  }
+  if (source.pixelDataOffset < 0) throw new FrameError('missing', 'the instance has no pixel data');
+  const el = await pixelElement(read, source.pixelDataOffset, source.transferSyntaxUid);
+  if (el.length === undefined) {
+    throw new FrameError('corrupt', 'the pixel data is encapsulated although the transfer syntax is native');
+  }
+  const needed = frameBytes * geometry.numberOfFrames;
+  if (el.length < needed && geometry.numberOfFrames > 1) {
+    throw new FrameError(
+      'corrupt',
+      `the pixel data holds ${el.length} bytes, fewer than ${geometry.numberOfFrames} frames of ${frameBytes}`,
+    );
+  }
+  const out: Buffer[] = [];
+  for (const f of frames) {
+    const start = el.valueStart + (f - 1) * frameBytes;
+    const length = Math.min(frameBytes, el.length - (f - 1) * frameBytes);
+    const bytes = await readExact(read, start, length);
+    if (bytes.length < length) throw new FrameError('corrupt', `the stored file ends inside frame ${f}`);
+    out.push(
+      source.transferSyntaxUid === TransferSyntax.ExplicitVRBigEndian
+        ? toLittleEndian(bytes, geometry.vr)
+        : bytes,
+    );
+  }
+  return out;
+}
+
+/** PS3.5 A.2: big endian OW is a stream of 16-bit words (OF 32-bit, OD 64-bit) each byte-swapped. */
+function toLittleEndian(bytes: Buffer, vr: string): Buffer {
+  const copy = Buffer.from(bytes);
+  if (vr === 'OW' && copy.length % 2 === 0) copy.swap16();
+  else if ((vr === 'OF' || vr === 'OL') && copy.length % 4 === 0) copy.swap32();
+  else if (vr === 'OD' && copy.length % 8 === 0) copy.swap64();
+  return copy;
+}
+
+/** Largest file Confer inflates in memory to serve frames of a deflated data set. */
+const MAX_DEFLATED_FILE_BYTES = 256 * 1024 * 1024;
+
+async function deflatedFrames(
+  read: RangeReader,
+  source: FrameSource,
+  frameBytes: number,
+  frames: readonly number[],
+): Promise<Buffer[]> {
+  if (source.sizeBytes > MAX_DEFLATED_FILE_BYTES) {
+    throw new FrameError('unsupported', 'frames of deflated data sets this large are not served yet');
+  }
+  // PS3.5 A.5: everything after the file meta is one raw deflate stream; inflate it to find pixel data.
+  const file = await readExact(read, 0, source.sizeBytes);
+  const inflated = inflateRawSync(file.subarray(source.datasetOffset), {
+    maxOutputLength: 4 * MAX_DEFLATED_FILE_BYTES,
+  });
+  const r = readDataset(inflated, TransferSyntax.ExplicitVRLittleEndian, { stopAtPixelData: true });
+  if (!r.stoppedAtPixelData) throw new FrameError('missing', 'the instance has no pixel data');
+  const at = r.endOffset;
+  if (inflated.readUInt16LE(at) !== 0x7fe0 || inflated.readUInt16LE(at + 2) !== 0x0010) {
+    throw new FrameError('unsupported', 'only (7FE0,0010) Pixel Data frames are served');
+  }
+  const length = inflated.readUInt32LE(at + 8);
+  const valueStart = at + 12;
+  return frames.map((f) => {
+    const start = valueStart + (f - 1) * frameBytes;
+    if (start + frameBytes > valueStart + length)
+      throw new FrameError('corrupt', `the pixel data ends before frame ${f}`);
+    return Buffer.from(inflated.subarray(start, start + frameBytes));
+  });
+}
+
+function checkFrames(frames: readonly number[], numberOfFrames: number): void {
+  const bad = frames.find((f) => f > numberOfFrames);
+  if (bad !== undefined) {
+    throw new FrameError(
+      'missing',
+      `frame ${bad} does not exist: the instance has ${numberOfFrames} frame(s)`,
+    );
+  }
+}
+
+const ITEM = 0xe000;
+const SEQUENCE_DELIMITER = 0xe0dd;
+
+/** Transfer syntaxes whose frames can span fragments, and how a frame's first fragment starts. */
+function startsFrame(transferSyntaxUid: string): ((head: Buffer) => boolean) | undefined {
+  const uid = transferSyntaxUid;
+  // JPEG (PS3.5 A.4.1) and JPEG-LS (A.4.3): a frame starts with SOI, FF D8.
+  if (/^1\.2\.840\.10008\.1\.2\.4\.(50|51|57|70|80|81)$/.test(uid)) {
+    return (h) => h[0] === 0xff && h[1] === 0xd8;
+  }
+  // JPEG 2000 and HTJ2K (A.4.4, A.4.8): a codestream starts with SOC, FF 4F.
+  if (/^1\.2\.840\.10008\.1\.2\.4\.(90|91|92|93|201|202|203)$/.test(uid)) {
+    return (h) => h[0] === 0xff && h[1] === 0x4f;
+  }
+  return undefined;
+}
+
+/**
+ * The compressed bit streams of the frames asked for (1-based), each the concatenation of its fragments.
+ * With a Basic Offset Table, frames start where it says (PS3.5 A.4 Table A.4-1) and only their bytes are
+ * read. Without one: a single frame is all fragments; JPEG-family frames start at a fragment opening with a
+ * start-of-image marker; otherwise each fragment is one frame (PS3.5 A.4.2 requires this of RLE).
+ */
+export async function readEncapsulatedFrames(
+  read: RangeReader,
+  source: FrameSource,
+  geometry: PixelGeometry,
+  frames: readonly number[],
+): Promise<Buffer[]> {
+  checkFrames(frames, geometry.numberOfFrames);
+  if (source.pixelDataOffset < 0) throw new FrameError('missing', 'the instance has no pixel data');
+  const el = await pixelElement(read, source.pixelDataOffset, source.transferSyntaxUid);
+  if (el.length !== undefined) {
+    throw new FrameError(
+      'corrupt',
+      'the pixel data has a defined length although the transfer syntax is encapsulated',
+    );
+  }
+  const botHeader = await readExact(read, el.valueStart, 8);
+  if (botHeader.length < 8 || botHeader.readUInt16LE(0) !== 0xfffe || botHeader.readUInt16LE(2) !== ITEM) {
+    throw new FrameError(
+      'corrupt',
+      'encapsulated pixel data does not start with the Basic Offset Table item',
+    );
+  }
+  const botLength = botHeader.readUInt32LE(4);
+  const firstFragment = el.valueStart + 8 + botLength;
+  const wanted = new Set(frames);
+  const collected = new Map<number, Buffer[]>();
+  const maxWanted = Math.max(...frames);
+
+  let offsets: number[] | undefined;
+  if (botLength > 0 && botLength / 4 === geometry.numberOfFrames) {
+    const bot = await readExact(read, el.valueStart + 8, botLength);
+    offsets = [];
+    for (let i = 0; i < botLength; i += 4) offsets.push(bot.readUInt32LE(i));
+  }
+
+  // With offsets, start reading at the first frame asked for; otherwise walk from the first fragment.
+  const startFrame = offsets ? Math.min(...frames) : 1;
+  const start = offsets ? firstFragment + offsets[startFrame - 1]! : firstFragment;
+  const reader = new ByteReader(read({ start }), start);
+  const isStart = startsFrame(source.transferSyntaxUid);
+  let frame = startFrame - 1;
+  let fragmentIndex = 0;
+  try {
+    for (;;) {
+      const at = reader.position;
+      const header = await reader.read(8);
+      if (header.length < 8)
+        throw new FrameError('corrupt', 'encapsulated pixel data is not closed (PS3.5 A.4)');
+      const element = header.readUInt16LE(2);
+      if (header.readUInt16LE(0) !== 0xfffe)
+        throw new FrameError('corrupt', `no fragment item at offset ${at}`);
+      if (element === SEQUENCE_DELIMITER) break;
+      if (element !== ITEM) throw new FrameError('corrupt', `no fragment item at offset ${at}`);
+      const length = header.readUInt32LE(4);
+      if (offsets) {
+        // The frame whose offset is the last one at or before this fragment.
+        const rel = at - firstFragment;
+        while (frame < offsets.length && offsets[frame]! <= rel) frame++;
+      } else if (geometry.numberOfFrames === 1) {
+        frame = 1;
+      } else if (!isStart) {
+        frame = fragmentIndex + 1;
+      }
+      // Only a fragment's first bytes are needed to tell whether it opens a frame.
+      let head: Buffer = Buffer.alloc(0);
+      if (isStart && !offsets && geometry.numberOfFrames > 1) {
+        head = await reader.read(Math.min(2, length));
+        if (fragmentIndex === 0 || isStart(head)) frame++;
+      }
+      fragmentIndex++;
+      if (frame > maxWanted) break;
+      const rest = length - head.length;
+      if (wanted.has(frame)) {
+        const tail = await reader.read(rest);
+        if (tail.length < rest) throw new FrameError('corrupt', `the stored file ends inside frame ${frame}`);
+        const list = collected.get(frame) ?? [];
+        list.push(head.length > 0 ? Buffer.concat([head, tail]) : tail);
+        collected.set(frame, list);
+      } else if ((await reader.skip(rest)) < rest) {
+        throw new FrameError('corrupt', 'the stored file ends inside the pixel data');
+      }
+    }
+  } finally {
+    reader.close();
+  }
+  return frames.map((f) => {
+    const parts = collected.get(f);
+    if (!parts) throw new FrameError('missing', `the pixel data holds no fragment for frame ${f}`);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  });
+}
+
+/**
+ * A frame list from the URL (PS3.18 10.4.1.1.1: comma-separated, 1-based); undefined when malformed.
+ * Duplicates are kept: the answer has one part per number asked for.
+ */
+export function parseFrameList(value: string): number[] | undefined {
+  const frames = value.split(',').map((s) => s.trim());
+  if (frames.length === 0 || frames.length > 10_000 || frames.some((f) => !/^[1-9]\d{0,8}$/.test(f)))
+    return undefined;
+  return frames.map(Number);
+}
