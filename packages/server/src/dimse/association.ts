@@ -31,6 +31,7 @@ export type Service = (typeof Service)[keyof typeof Service];
 export const QueryModel = { PatientRoot: 'patient-root', StudyRoot: 'study-root' } as const;
 export type QueryModel = (typeof QueryModel)[keyof typeof QueryModel];
 
+/** A presentation context as accepted: what it carries, in which transfer syntax, for which service. */
 export interface AcceptedContext {
   id: number;
   abstractSyntax: string;
@@ -192,6 +193,7 @@ export function negotiateRoles(
     .map((r) => ({ sopClassUid: r.sopClassUid, scuRole: r.scuRole, scpRole: false }));
 }
 
+/** What decides an association: ours to configure, the same for every request. */
 export interface AssociationPolicy {
   /** Our AE title: the called AE title must equal it. */
   aeTitle: string;
@@ -205,6 +207,7 @@ export interface AssociationPolicy {
   ): { actor: Actor } | null | Promise<{ actor: Actor } | null>;
 }
 
+/** What decides an association: this request's circumstances. */
 export interface AssociationRequestContext {
   remoteAddress: string;
   /** Takes an association slot; false when `maxAssociations` are already in use (or the server is closing). */
@@ -213,6 +216,7 @@ export interface AssociationRequestContext {
   closing: boolean;
 }
 
+/** Accept with an A-ASSOCIATE-AC, or reject with the A-ASSOCIATE-RJ fields (PS3.8 9.3.4). */
 export type AssociationDecision =
   | {
       kind: 'accept';

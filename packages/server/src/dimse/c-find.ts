@@ -23,6 +23,7 @@ const NOT_KEYS = new Set<string>([Tag.QueryRetrieveLevel, Tag.SpecificCharacterS
 
 const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 
+/** A C-FIND identifier read as a query. */
 export interface FindPlan {
   level: QueryLevel;
   /** Matching keys: tag -> the value as DICOM writes it (PS3.4 C.2.2.2). */
@@ -163,6 +164,7 @@ export function queryErrorStatus(err: QueryError): DimseResult {
   }
 }
 
+/** One C-FIND, with the transport hooks performCFind needs. */
 export interface CFindRequest {
   identifier: DicomJsonDataset;
   model: QueryModel;

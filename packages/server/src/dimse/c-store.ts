@@ -36,6 +36,7 @@ export function storeStatus(outcome: StoreOutcome): DimseResult {
   }
 }
 
+/** One C-STORE: its command, context, streamed data set and who sends it. */
 export interface CStoreRequest {
   command: DimseCommand;
   context: AcceptedContext;

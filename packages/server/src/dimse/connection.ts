@@ -308,7 +308,7 @@ export class Connection {
         if (pdu.type !== PduType.AAssociateRq) throw this.unexpected(PDU_NAMES[pdu.type]!);
         this.clearTimer('artimTimer');
         this.state = ConnState.Negotiating;
-        void this.negotiate(pdu);
+        this.negotiate(pdu).catch((err: unknown) => this.fail(err));
         return;
       case ConnState.Established:
         if (pdu.type !== PduType.AReleaseRq) throw this.unexpected(PDU_NAMES[pdu.type]!);
@@ -489,7 +489,7 @@ export class Connection {
     this.ops.add(op);
     if (command.hasDataSet) this.receiving = op;
     this.updateIdle();
-    this.chain = this.chain.then(() => this.run(op));
+    this.chain = this.chain.then(() => this.run(op)).catch((err: unknown) => this.fail(err));
   }
 
   private kindOf(commandField: number, context: AcceptedContext): OpKind {

@@ -83,6 +83,7 @@ export interface DimseResult {
 /** (0000,0800): 0x0101 means no data set follows; any other value means one does (PS3.7 E.1). */
 export const CommandDataSetType = { Null: 0x0101, Present: 0x0102 } as const;
 
+/** (0000,0700) Priority of a request (PS3.7 E.1). */
 export const Priority = { Medium: 0x0000, High: 0x0001, Low: 0x0002 } as const;
 
 /** Command set elements, group 0000 (PS3.7 E.1), as DICOM JSON keys. */
@@ -234,6 +235,7 @@ export function decodeCommand(bytes: Uint8Array): DimseCommand {
 // ---------------------------------------------------------------------------------------------------------
 // Incoming: fragments to messages
 
+/** Receives the messages a MessageAssembler puts together. */
 export interface MessageHandler {
   /** A command set is complete. When `command.hasDataSet`, its data fragments follow, then onDataEnd. */
   onCommand(presentationContextId: number, command: DimseCommand): void;

@@ -6,6 +6,7 @@ import { DimseErrorCode } from './errors.ts';
 
 export type { DimseLogger } from './connection.ts';
 
+/** DimseServer's options; only aeTitle, resolveCallingAe and the three ports are required. */
 export interface DimseServerOptions {
   /** Our AE title: 1 to 16 characters, no backslash. The called AE title of every request must equal it. */
   aeTitle: string;
