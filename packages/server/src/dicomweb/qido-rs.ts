@@ -261,8 +261,13 @@ export function searchResult(match: DicomJsonDataset, ctx: SearchContext): Dicom
   }
   for (const [tag, presence] of DEFAULTS[ctx.resource]) {
     const el = match[tag];
-    if (el) out[tag] = el;
-    else if (presence === Presence.Required) out[tag] = { vr: vrOf(tag) };
+    if (presence === Presence.Required) out[tag] = el ?? { vr: vrOf(tag) };
+    else if (presence === Presence.Computed) {
+      // PS3.18 F.2.2: an empty value has no "Value" member at all.
+      if (el) out[tag] = el.Value?.length === 0 ? { vr: el.vr } : el;
+    }
+    // "Shall be present if known": a zero-length value is not knowing it.
+    else if (el && (el.Value?.length ?? 0) > 0) out[tag] = el;
   }
   for (const tag of ctx.search.returnTags) {
     const el = match[tag];
