@@ -55,7 +55,7 @@ export type StoreFailure = (typeof StoreFailure)[keyof typeof StoreFailure];
 
 export interface StoreInput {
   /** The object's bytes as they arrive; consumed once. */
-  body: AsyncIterable<Uint8Array>;
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /**
    * 'part10': preamble + "DICM" + file meta + data set (STOW-RS, files).
    * 'dataset': a bare data set in `transferSyntaxUid` (DIMSE C-STORE); Confer writes the file meta.

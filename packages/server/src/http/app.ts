@@ -40,7 +40,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? false,
     bodyLimit: 1024 * 1024,
     trustProxy: false,
-    disableRequestLogging: true,
   });
   app.decorateRequest('actor', undefined);
 

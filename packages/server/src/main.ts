@@ -1,0 +1,217 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Clock, Role, systemClock } from '@confer/core';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { AuditLog } from './archive/audit-log.ts';
+import { ArchiveIngestService } from './archive/ingest-service.ts';
+import type { Actor } from './archive/ports.ts';
+import { ArchiveQueryService } from './archive/query-service.ts';
+import { ArchiveRetrieveService } from './archive/retrieve-service.ts';
+import { StudyCompletionMonitor } from './archive/study-completion.ts';
+import { AccessService } from './auth/access-service.ts';
+import type { ConferConfig, SiteConfig } from './config/config.ts';
+import { registerDicomweb } from './dicomweb/index.ts';
+import { DimseServer } from './dimse/server.ts';
+import { type AppDeps, buildApp } from './http/app.ts';
+import { FileBlobStore } from './store/blob-store.ts';
+import { migrateToLatest, openStore, type Store } from './store/database.ts';
+
+export const CONFER_VERSION = '0.1.0';
+
+export interface ConferHandle {
+  config: ConferConfig;
+  httpUrl: string;
+  httpPort: number;
+  dicomPort: number;
+  store: Store;
+  access: AccessService;
+  ingest: ArchiveIngestService;
+  monitor: StudyCompletionMonitor;
+  app: FastifyInstance;
+  /** The first admin's generated password, when Confer made one on this start. */
+  generatedAdminPassword: string | undefined;
+  /** Stops taking new work, lets in-flight stores finish, then closes everything. */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Route groups added to the HTTP app after DICOMweb. */
+  plugins?: AppDeps['plugins'];
+  webRoot?: string;
+  /** Run the study:complete check on a timer (off in tests, which call monitor.tick()). */
+  completionTimer?: boolean;
+}
+
+/** The one composition root: config -> adapters -> services -> listeners. */
+export async function startConfer(config: ConferConfig, options: StartOptions = {}): Promise<ConferHandle> {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? pino({ level: config.logLevel });
+  await mkdir(config.dataDir, { recursive: true });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    sqlitePath: join(config.dataDir, 'confer.sqlite'),
+  });
+  const cleanup: (() => Promise<void>)[] = [() => store.close()];
+  try {
+    await migrateToLatest(store);
+    await syncSites(store, config.sites, clock);
+    const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
+    await blobs.init();
+    const audit = new AuditLog(store.db, store.dialect, clock);
+    const access = new AccessService({ db: store.db, clock, sessionTtlMs: config.sessionTtlMs });
+    const generatedAdminPassword = await ensureAdmin(access, config);
+    const ingest = new ArchiveIngestService({
+      db: store.db,
+      dialect: store.dialect,
+      blobs,
+      audit,
+      clock,
+      limits: { maxInstanceBytes: config.maxInstanceBytes, maxHeaderBytes: config.maxHeaderBytes },
+    });
+    const query = new ArchiveQueryService({ db: store.db, audit });
+    const retrieve = new ArchiveRetrieveService({ db: store.db, blobs, audit });
+    const monitor = new StudyCompletionMonitor({
+      db: store.db,
+      clock,
+      quietPeriodMs: config.studyQuietPeriodMs,
+    });
+
+    const app = await buildApp({
+      config,
+      clock,
+      store,
+      access,
+      audit,
+      ingest,
+      query,
+      retrieve,
+      version: CONFER_VERSION,
+      ...(options.webRoot ? { webRoot: options.webRoot } : {}),
+      plugins: [registerDicomweb, ...(options.plugins ?? [])],
+      logger: { level: config.logLevel === 'silent' ? 'silent' : 'warn' },
+    });
+    cleanup.unshift(() => app.close());
+
+    const sitesByAe = new Map<string, SiteConfig>();
+    for (const s of config.sites) for (const ae of s.aeTitles) sitesByAe.set(ae, s);
+    const catchAll = config.sites.find((s) => s.acceptUnknownAe);
+    const dimse = new DimseServer({
+      aeTitle: config.aeTitle,
+      host: config.bindAddress,
+      port: config.dicomPort,
+      maxAssociations: config.maxAssociations,
+      associationTimeoutMs: config.associationTimeoutMs,
+      idleTimeoutMs: config.dimseIdleTimeoutMs,
+      maxPduLengthBytes: config.maxPduLengthBytes,
+      acceptUnknownSopClasses: false,
+      resolveCallingAe: (callingAe: string): { actor: Actor } | null => {
+        const site = sitesByAe.get(callingAe) ?? catchAll;
+        if (!site) return null;
+        return {
+          actor: { kind: 'ae', id: callingAe, name: callingAe, roles: [Role.Modality], siteId: site.id },
+        };
+      },
+      ingest,
+      query,
+      audit,
+      logger: log.child({ component: 'dimse' }),
+    });
+    const dicomPort = await dimse.listen();
+    cleanup.unshift(() => dimse.close({ graceMs: 10_000 }));
+
+    await app.listen({ host: config.bindAddress, port: config.httpPort });
+    const address = app.server.address();
+    const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
+    const host = config.bindAddress.includes(':') ? `[${config.bindAddress}]` : config.bindAddress;
+
+    let timer: NodeJS.Timeout | undefined;
+    if (options.completionTimer !== false) {
+      const everyMs = Math.max(250, Math.min(5000, Math.floor(config.studyQuietPeriodMs / 4)));
+      let running = false;
+      timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        monitor
+          .tick()
+          .then((events) => {
+            for (const e of events)
+              log.info({ event: e.type, eventId: e.eventId, instances: e.numInstances }, 'study complete');
+          })
+          .catch((err: Error) => log.warn({ err: err.message }, 'study:complete check failed; will retry'))
+          .finally(() => {
+            running = false;
+          });
+      }, everyMs);
+      timer.unref();
+    }
+
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      httpUrl: `http://${host}:${httpPort}`,
+      httpPort,
+      dicomPort,
+      store,
+      access,
+      ingest,
+      monitor,
+      app,
+      generatedAdminPassword,
+      close(opts = {}) {
+        closing ??= (async () => {
+          if (timer) clearInterval(timer);
+          await dimse.close({ graceMs: opts.graceMs ?? 10_000 });
+          await app.close();
+          await ingest.drain();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    for (const c of cleanup) await c().catch(() => {});
+    throw err;
+  }
+}
+
+/** Sites come from configuration; the table mirrors them so queries and the web app can join on them. */
+async function syncSites(store: Store, sites: SiteConfig[], clock: Clock): Promise<void> {
+  const now = clock.now().getTime();
+  await store.db.transaction().execute(async (trx) => {
+    for (const s of sites) {
+      const row = {
+        id: s.id,
+        name: s.name,
+        ae_titles: JSON.stringify(s.aeTitles),
+        time_zone: s.timeZone,
+        jurisdiction: s.jurisdiction ?? null,
+        accept_unknown_ae: s.acceptUnknownAe ? 1 : 0,
+        updated_at: now,
+      };
+      await trx
+        .insertInto('sites')
+        .values(row)
+        .onConflict((oc) => oc.column('id').doUpdateSet({ ...row }))
+        .execute();
+    }
+  });
+}
+
+/**
+ * The first start creates the "admin" user: with CONFER_ADMIN_PASSWORD when set, otherwise with a generated
+ * password that is returned (to be shown once) and written to <dataDir>/initial-admin-password.txt (0600).
+ */
+async function ensureAdmin(access: AccessService, config: ConferConfig): Promise<string | undefined> {
+  if ((await access.userCount()) > 0) return undefined;
+  const password = config.adminPassword ?? randomBytes(12).toString('base64url');
+  await access.createUser({ username: 'admin', password, roles: [Role.Admin], displayName: 'Administrator' });
+  if (config.adminPassword) return undefined;
+  const file = join(config.dataDir, 'initial-admin-password.txt');
+  if (!existsSync(file)) await writeFile(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
