@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -43,6 +45,7 @@ export async function openStore(options: {
   }
   if (url)
     throw new Error(`CONFER_DATABASE_URL must start with postgres:// (got "${url.split(':')[0]}:...")`);
+  mkdirSync(dirname(options.sqlitePath), { recursive: true });
   const sqlite = new SqliteDatabase(options.sqlitePath);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
