@@ -103,7 +103,7 @@ class Writer {
     const values = el.Value ?? [];
     const numeric = (size: number, write: (b: Buffer, v: number, o: number) => void) => {
       const b = Buffer.alloc(size * values.length);
-      values.forEach((v, i) => write(b, Number(v), i * size));
+      for (const [i, v] of values.entries()) write(b, Number(v), i * size);
       return b;
     };
     const le = this.le;
