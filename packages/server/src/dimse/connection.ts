@@ -86,6 +86,8 @@ const MIN_ASSOCIATE_PDU_BOUND_BYTES = 256 * 1024;
 const MAX_IDENTIFIER_BYTES = 1024 * 1024;
 /** On shutdown, how long a peer that just got its last response has to send A-RELEASE-RQ. */
 const RELEASE_WAIT_ON_SHUTDOWN_MS = 500;
+/** After A-ABORT, A-ASSOCIATE-RJ or A-RELEASE-RP, the longest we wait for the peer to close the transport. */
+const END_LINGER_MAX_MS = 2_000;
 /** Pending C-FIND responses between two turns of the event loop, so a C-CANCEL can be read. */
 const PENDING_PER_TURN = 8;
 
@@ -708,8 +710,12 @@ export class Connection {
       this.socket.resume();
     }
     this.socket.end();
-    // PS3.8 Sta13: the peer closes the transport; the ARTIM timer bounds how long we wait for it.
-    this.endTimer = setTimeout(() => this.socket.destroy(), this.settings.associationTimeoutMs);
+    // PS3.8 Sta13: the peer closes the transport, under the ARTIM timer. A well-behaved peer does so at once;
+    // the cap keeps a misbehaving one (still sending garbage, say) from holding the socket for long.
+    this.endTimer = setTimeout(
+      () => this.socket.destroy(),
+      Math.min(this.settings.associationTimeoutMs, END_LINGER_MAX_MS),
+    );
     this.endTimer.unref();
   }
 
