@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.ts';
 import type { Database } from './schema.ts';
+import { SqliteWorkerDialect } from './sqlite-worker-dialect.ts';
 
 export const Dialect = { Sqlite: 'sqlite', Postgres: 'postgres' } as const;
 export type Dialect = (typeof Dialect)[keyof typeof Dialect];
@@ -23,7 +23,8 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 /**
  * Opens the store: `databaseUrl` absent = the embedded SQLite file, `postgres://` = PostgreSQL.
- * SQLite runs in WAL mode with synchronous=FULL, so a committed transaction is on disk when commit returns.
+ * SQLite runs on its own thread in WAL mode with synchronous=FULL, so a committed transaction is on disk
+ * when commit returns, and its fsync never stalls the event loop.
  */
 export async function openStore(options: {
   databaseUrl?: string | undefined;
@@ -46,14 +47,9 @@ export async function openStore(options: {
   if (url)
     throw new Error(`CONFER_DATABASE_URL must start with postgres:// (got "${url.split(':')[0]}:...")`);
   mkdirSync(dirname(options.sqlitePath), { recursive: true });
-  const sqlite = new SqliteDatabase(options.sqlitePath);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  // PostgreSQL's LIKE is case sensitive; make SQLite's the same so both match wildcards identically.
-  sqlite.pragma('case_sensitive_like = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteWorkerDialect(options.sqlitePath) });
+  // Open now, so a bad path or a locked file is reported at start, not at the first request.
+  await sql`select 1`.execute(db);
   return { db, dialect: Dialect.Sqlite, describe: `sqlite:${options.sqlitePath}`, close: () => db.destroy() };
 }
 
