@@ -16,7 +16,7 @@ function find(dir: string, out: string[]): string[] {
 }
 
 const only = process.argv.slice(2);
-const files = only.length > 0 ? only : find('packages', []).sort();
+const files = only.length > 0 ? only : [...find('packages', []), ...find('e2e', [])].sort();
 const r = spawnSync(
   process.execPath,
   [

@@ -271,6 +271,7 @@ export class ArchiveQueryService implements QueryService {
       put(Tag.StudyID, 'SH', r.study_id);
       put(Tag.StudyDescription, 'LO', r.description);
       put(Tag.ReferringPhysicianName, 'PN', r.referring_physician);
+      if (r.institution_name) put(Tag.InstitutionName, 'LO', r.institution_name);
       ds[Tag.ModalitiesInStudy] = { vr: 'CS', Value: String(r.modalities).split('\\').filter(Boolean) };
       ds[Tag.SOPClassesInStudy] = { vr: 'UI', Value: String(r.sop_classes).split('\\').filter(Boolean) };
       put(Tag.NumberOfStudyRelatedSeries, 'IS', Number(r.num_series));
