@@ -189,8 +189,26 @@ export class MultipartReader {
         this.buf = this.buf.subarray(safe);
         return chunk;
       }
-      if (!(await this.fill())) {
+      // Only a short tail is left. Rather than copying the next chunk behind it, hand the tail on when
+      // no delimiter can start inside it, and carry on in the new chunk as it is.
+      const tail = this.buf;
+      if (!(await this.fill(tail.length > 0))) {
         throw this.fail(this.truncated(`inside part ${this.partNumber}`));
+      }
+      if (this.pendingChunk) {
+        const chunk = this.pendingChunk;
+        this.pendingChunk = undefined;
+        // A delimiter starting inside the tail ends within the chunk's first (length - 1) bytes.
+        const at =
+          chunk.length >= this.delimiter.length - 1
+            ? Buffer.concat([tail, chunk.subarray(0, this.delimiter.length - 1)]).indexOf(this.delimiter)
+            : 0;
+        if (at < 0 || at >= tail.length) {
+          this.buf = chunk;
+          if (tail.length > 0) return tail;
+          continue;
+        }
+        this.buf = Buffer.concat([tail, chunk]);
       }
     }
   }
@@ -240,8 +258,11 @@ export class MultipartReader {
     if (this.buf.length > keep) this.buf = this.buf.subarray(this.buf.length - keep);
   }
 
-  /** Appends the next source chunk; false at the source's end. */
-  private async fill(): Promise<boolean> {
+  /** Set by fill(true): the next chunk, not yet joined to `buf`. */
+  private pendingChunk: Buffer | undefined;
+
+  /** Appends the next source chunk (or, with `hold`, leaves it in pendingChunk); false at the source's end. */
+  private async fill(hold = false): Promise<boolean> {
     let r: IteratorResult<Uint8Array>;
     try {
       r = await this.source.next();
@@ -262,7 +283,8 @@ export class MultipartReader {
     const bytes = Buffer.isBuffer(chunk)
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.buf = this.buf.length === 0 ? bytes : Buffer.concat([this.buf, bytes]);
+    if (hold) this.pendingChunk = bytes;
+    else this.buf = this.buf.length === 0 ? bytes : Buffer.concat([this.buf, bytes]);
     return true;
   }
 
