@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { startTestApp, type TestApp } from '../../test/support/app.ts';
 import { installFetchXhr } from '../../test/support/fetch-xhr.ts';
 import { storeCases } from '../../test/support/stores.ts';
@@ -271,6 +272,24 @@ for (const c of await storeCases()) {
       assert.equal(item!['00081197']!.Value![0], 0xa900);
       assert.equal(str(item!, '00081155'), sop('CT_small.dcm'));
       assert.match(String(item!['00000902']!.Value![0]), /not to 1\.2\.3\.4\.5/);
+    });
+
+    test('STOW-RS: a gzip-compressed body is stored (PS3.18 8.4.3 Content-Encoding)', async () => {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: `/dicomweb/studies/${study('test-SR.dcm')}`,
+        headers: { ...t.auth, 'content-type': STOW_TYPE, 'content-encoding': 'gzip' },
+        payload: gzipSync(multipart([{ bytes: F['test-SR.dcm']!.bytes }])),
+      });
+      assert.equal(r.statusCode, 200, r.body);
+      assert.deepEqual(uids(seq(r.json(), '00081199'), '00081155'), [sop('test-SR.dcm')]);
+      const br = await t.app.inject({
+        method: 'POST',
+        url: '/dicomweb/studies',
+        headers: { ...t.auth, 'content-type': STOW_TYPE, 'content-encoding': 'br' },
+        payload: 'x',
+      });
+      assert.equal(br.statusCode, 415);
     });
 
     test('STOW-RS: non-DICOM parts fail alone', async () => {

@@ -14,6 +14,7 @@ import { encodingOf, TransferSyntax } from '../dicom/transfer-syntax.ts';
 /** Reads bytes `start` to `end` inclusive (end omitted: to the end of the file), as the blob store does. */
 export type RangeReader = (range: { start: number; end?: number }) => Readable;
 
+/** Why frames cannot be served; the route turns `kind` into 404, 406 or 500. */
 export class FrameError extends Error {
   /** 'missing': no such frame or no pixel data (404); 'unsupported': Confer cannot cut these frames (406). */
   readonly kind: 'missing' | 'unsupported' | 'corrupt';
@@ -24,6 +25,7 @@ export class FrameError extends Error {
   }
 }
 
+/** What it takes to cut native pixel data into frames (PS3.3 C.7.6.3 Image Pixel module). */
 export interface PixelGeometry {
   rows: number;
   columns: number;
@@ -153,6 +155,7 @@ async function pixelElement(
   return { valueStart: offset + headerBytes, length: raw === 0xffffffff ? undefined : raw };
 }
 
+/** Where the pixel data is in a stored file, as the ingest service recorded it. */
 export interface FrameSource {
   /** Where the stored file's data set starts, and where Pixel Data starts (-1: not addressable). */
   datasetOffset: number;

@@ -13,6 +13,7 @@ export interface MediaType {
   q: number;
 }
 
+/** The media types DICOMweb negotiates, spelled as PS3.18 8.7 does. */
 export const MediaTypes = {
   Dicom: 'application/dicom',
   DicomJson: 'application/dicom+json',

@@ -17,6 +17,7 @@ export const MultipartErrorKind = {
 } as const;
 export type MultipartErrorKind = (typeof MultipartErrorKind)[keyof typeof MultipartErrorKind];
 
+/** A multipart body Confer cannot read on; `kind` says whether it was cut off, malformed or too large. */
 export class MultipartError extends Error {
   readonly kind: MultipartErrorKind;
   constructor(kind: MultipartErrorKind, message: string) {
@@ -39,6 +40,7 @@ export interface MultipartPart {
   finished: Promise<void>;
 }
 
+/** What one request may make the reader hold or read. */
 export interface MultipartLimits {
   /** Largest header block of one part. */
   maxHeaderBytes: number;

@@ -119,6 +119,7 @@ const COMMON_KEYWORDS = [
   'IssuerOfPatientID',
 ].filter((k): k is string => k !== undefined);
 
+/** A QIDO-RS query string, read: matching keys for the query service and what to return. */
 export interface SearchRequest {
   /** Matching keys for the query service: tag -> DICOM query value ('' is universal matching). */
   keys: Record<string, string>;

@@ -9,10 +9,11 @@ export const DICOMWEB_PREFIX = '/dicomweb';
  * RetrieveURL and BulkDataURI values work for the caller whichever name or port it used.
  */
 export function serviceBase(request: FastifyRequest): string {
-  const host = request.host || `localhost`;
+  const host = request.host || 'localhost';
   return `${request.protocol}://${host}${DICOMWEB_PREFIX}`;
 }
 
+/** The WADO-RS URL of a study (also its RetrieveURL); seriesUrl and instanceUrl likewise. */
 export function studyUrl(base: string, studyUid: string): string {
   return `${base}/studies/${studyUid}`;
 }

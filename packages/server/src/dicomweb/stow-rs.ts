@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Actor, StoreFailure, type StoreOutcome } from '../archive/ports.ts';
@@ -190,9 +190,12 @@ function decoded(request: FastifyRequest): AsyncIterable<Uint8Array> {
       return raw;
     case 'gzip':
     case 'x-gzip':
-      return raw.pipe(createGunzip());
-    case 'deflate':
-      return raw.pipe(createInflate());
+    case 'deflate': {
+      const inflate = encoding === 'deflate' ? createInflate() : createGunzip();
+      // pipeline, not pipe: a client that goes away must fail the inflater too, not leave it waiting.
+      pipeline(raw, inflate, () => {});
+      return inflate;
+    }
     default:
       throw new ProblemError(
         415,
