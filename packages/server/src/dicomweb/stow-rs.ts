@@ -255,8 +255,19 @@ async function storeParts(
           actor,
           origin,
         })
-        .then((outcome) => {
-          result.outcome = outcome;
+        .then(
+          (outcome) => {
+            result.outcome = outcome;
+          },
+          (err: Error) => {
+            // The ingest service answers failures as outcomes; an exception is a bug, reported per part.
+            result.refusal = {
+              reason: FailureReason.ProcessingFailure,
+              comment: `store failed: ${err.message}`,
+            };
+          },
+        )
+        .finally(() => {
           settled = true;
           // A store that has answered reads no more: what is queued or still to come is dropped.
           queue.abandon();
