@@ -451,7 +451,12 @@ export class ArchiveIngestService implements IngestService {
     }
   }
 
-  /** Writes the patient, study, series and instance rows; returns true when the instance already existed. */
+  /**
+   * Writes the patient, study, series and instance rows; returns true when the instance already existed.
+   * Each upsert returns the row it wrote (RETURNING) and carries the counter increments itself, so an
+   * instance costs five statements, six for the first of a series: on the embedded store every statement
+   * is a round trip to the SQLite thread, inside the group commit that all stores queue for.
+   */
   private async index(trx: Transaction<Database>, job: IndexJob): Promise<boolean> {
     const ds = job.parsed.dataset;
     const now = this.clock.now().getTime();
@@ -462,37 +467,28 @@ export class ArchiveIngestService implements IngestService {
       .executeTakeFirst();
     if (dup) return true;
 
-    const patientId = firstString(ds, Tag.PatientID) ?? '';
-    const issuer = firstString(ds, Tag.IssuerOfPatientID) ?? '';
-    await trx
+    const patientAttributes = {
+      patient_name: firstString(ds, Tag.PatientName) ?? null,
+      birth_date: firstString(ds, Tag.PatientBirthDate) ?? null,
+      sex: firstString(ds, Tag.PatientSex) ?? null,
+      updated_at: now,
+    };
+    const patient = await trx
       .insertInto('patients')
       .values({
-        patient_id: patientId,
-        issuer,
-        patient_name: firstString(ds, Tag.PatientName) ?? null,
-        birth_date: firstString(ds, Tag.PatientBirthDate) ?? null,
-        sex: firstString(ds, Tag.PatientSex) ?? null,
-        updated_at: now,
+        patient_id: firstString(ds, Tag.PatientID) ?? '',
+        issuer: firstString(ds, Tag.IssuerOfPatientID) ?? '',
+        ...patientAttributes,
       })
-      .onConflict((oc) =>
-        oc.columns(['patient_id', 'issuer']).doUpdateSet({
-          patient_name: firstString(ds, Tag.PatientName) ?? null,
-          birth_date: firstString(ds, Tag.PatientBirthDate) ?? null,
-          sex: firstString(ds, Tag.PatientSex) ?? null,
-          updated_at: now,
-        }),
-      )
-      .execute();
-    const patient = await trx
-      .selectFrom('patients')
-      .select('id')
-      .where('patient_id', '=', patientId)
-      .where('issuer', '=', issuer)
+      .onConflict((oc) => oc.columns(['patient_id', 'issuer']).doUpdateSet(patientAttributes))
+      .returning('id')
       .executeTakeFirstOrThrow();
 
     const modality = firstString(ds, Tag.Modality) ?? null;
     const bodyPart = firstString(ds, Tag.BodyPartExamined) ?? null;
-    await trx
+    // On PostgreSQL the conflict update locks the study row, so two nodes adding series to one study do not
+    // lose each other's modalities (it replaces a SELECT ... FOR UPDATE).
+    const study = await trx
       .insertInto('studies')
       .values({
         study_uid: job.studyUid,
@@ -509,23 +505,24 @@ export class ArchiveIngestService implements IngestService {
         institution_name: firstString(ds, Tag.InstitutionName) ?? null,
         site_id: job.siteId,
         num_series: 0,
-        num_instances: 0,
+        num_instances: 1,
         first_received_at: now,
         last_received_at: now,
         complete_announced_at: null,
         attributes_json: JSON.stringify(studyLevelAttributes(ds)),
       })
-      .onConflict((oc) => oc.column('study_uid').doNothing())
-      .execute();
-    let studyQuery = trx
-      .selectFrom('studies')
-      .select(['id', 'modalities', 'body_parts', 'sop_classes'])
-      .where('study_uid', '=', job.studyUid);
-    // Two nodes adding series to one study must not lose each other's modalities.
-    if (this.dialect === 'postgres') studyQuery = studyQuery.forUpdate();
-    const study = await studyQuery.executeTakeFirstOrThrow();
+      .onConflict((oc) =>
+        oc.column('study_uid').doUpdateSet((eb) => ({
+          num_instances: eb('studies.num_instances', '+', 1),
+          last_received_at: now,
+          // New images after study:complete reopen the study; it is announced again after the next quiet period.
+          complete_announced_at: null,
+        })),
+      )
+      .returning(['id', 'modalities', 'body_parts', 'sop_classes'])
+      .executeTakeFirstOrThrow();
 
-    await trx
+    const series = await trx
       .insertInto('series')
       .values({
         series_uid: job.seriesUid,
@@ -536,27 +533,25 @@ export class ArchiveIngestService implements IngestService {
         body_part: bodyPart,
         series_date: firstString(ds, Tag.SeriesDate) ?? null,
         series_time: firstString(ds, Tag.SeriesTime) ?? null,
-        num_instances: 0,
+        num_instances: 1,
         first_received_at: now,
         last_received_at: now,
         attributes_json: JSON.stringify(seriesLevelAttributes(ds)),
       })
-      .onConflict((oc) => oc.column('series_uid').doNothing())
-      .execute();
-    const series = await trx
-      .selectFrom('series')
-      .select(['id', 'study_fk'])
-      .where('series_uid', '=', job.seriesUid)
+      .onConflict((oc) =>
+        oc.column('series_uid').doUpdateSet((eb) => ({
+          num_instances: eb('series.num_instances', '+', 1),
+          last_received_at: now,
+        })),
+      )
+      .returning(['id', 'study_fk', 'num_instances'])
       .executeTakeFirstOrThrow();
     if (Number(series.study_fk) !== Number(study.id)) {
+      // Thrown inside the transaction: the counters just incremented roll back with it.
       throw new Error(`series ${job.seriesUid} already belongs to another study`);
     }
-    const newSeries = await trx
-      .selectFrom('instances')
-      .select('id')
-      .where('series_fk', '=', Number(series.id))
-      .limit(1)
-      .executeTakeFirst();
+    // The count includes this instance: 1 means the series had none before it.
+    const newSeries = Number(series.num_instances) === 1;
 
     await trx
       .insertInto('instances')
@@ -577,25 +572,26 @@ export class ArchiveIngestService implements IngestService {
         metadata_json: JSON.stringify(ds),
       })
       .execute();
-    await trx
-      .updateTable('series')
-      .set((eb) => ({ num_instances: eb('num_instances', '+', 1), last_received_at: now }))
-      .where('id', '=', Number(series.id))
-      .execute();
-    await trx
-      .updateTable('studies')
-      .set((eb) => ({
-        num_instances: eb('num_instances', '+', 1),
-        num_series: newSeries ? eb.ref('num_series') : eb('num_series', '+', 1),
-        modalities: addValue(study.modalities, modality),
-        body_parts: addValue(study.body_parts, bodyPart),
-        sop_classes: addValue(study.sop_classes, job.sopClassUid),
-        last_received_at: now,
-        // New images after study:complete reopen the study; it is announced again after the next quiet period.
-        complete_announced_at: null,
-      }))
-      .where('id', '=', Number(study.id))
-      .execute();
+    const modalities = addValue(study.modalities, modality);
+    const bodyParts = addValue(study.body_parts, bodyPart);
+    const sopClasses = addValue(study.sop_classes, job.sopClassUid);
+    if (
+      newSeries ||
+      modalities !== study.modalities ||
+      bodyParts !== study.body_parts ||
+      sopClasses !== study.sop_classes
+    ) {
+      await trx
+        .updateTable('studies')
+        .set((eb) => ({
+          num_series: newSeries ? eb('num_series', '+', 1) : eb.ref('num_series'),
+          modalities,
+          body_parts: bodyParts,
+          sop_classes: sopClasses,
+        }))
+        .where('id', '=', Number(study.id))
+        .execute();
+    }
     return false;
   }
 }
