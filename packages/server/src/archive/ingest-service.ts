@@ -473,14 +473,17 @@ export class ArchiveIngestService implements IngestService {
       sex: firstString(ds, Tag.PatientSex) ?? null,
       updated_at: now,
     };
+    const patientId = firstString(ds, Tag.PatientID) ?? '';
     const patient = await trx
       .insertInto('patients')
       .values({
-        patient_id: firstString(ds, Tag.PatientID) ?? '',
+        patient_id: patientId,
         issuer: firstString(ds, Tag.IssuerOfPatientID) ?? '',
+        // Objects without a Patient ID are not one patient: each study keeps its own record.
+        scope: patientId === '' ? job.studyUid : '',
         ...patientAttributes,
       })
-      .onConflict((oc) => oc.columns(['patient_id', 'issuer']).doUpdateSet(patientAttributes))
+      .onConflict((oc) => oc.columns(['patient_id', 'issuer', 'scope']).doUpdateSet(patientAttributes))
       .returning('id')
       .executeTakeFirstOrThrow();
 

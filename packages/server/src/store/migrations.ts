@@ -19,10 +19,9 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           db,
         );
         await sql`create table patients (
-          id ${sql.raw(id)}, patient_id text not null, issuer text not null, patient_name text,
-          birth_date text, sex text, updated_at ${sql.raw(big)} not null, unique (patient_id, issuer))`.execute(
-          db,
-        );
+          id ${sql.raw(id)}, patient_id text not null, issuer text not null, scope text not null,
+          patient_name text, birth_date text, sex text, updated_at ${sql.raw(big)} not null,
+          unique (patient_id, issuer, scope))`.execute(db);
         await sql`create table studies (
           id ${sql.raw(id)}, study_uid text not null unique, patient_fk ${sql.raw(big)} not null references patients(id),
           accession_number text, study_id text, study_date text, study_time text, description text,

@@ -34,6 +34,8 @@ export interface PatientsTable {
   patient_id: string;
   /** '' when the sender gave no issuer. */
   issuer: string;
+  /** '' normally; the Study Instance UID when the object had no Patient ID, so such studies never merge. */
+  scope: string;
   patient_name: string | null;
   birth_date: string | null;
   sex: string | null;
