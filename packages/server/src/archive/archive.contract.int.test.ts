@@ -68,6 +68,14 @@ for (const c of await storeCases()) {
           assert.ok(stored.equals(bytes), `${name} is stored byte for byte`);
           assert.equal(row.transfer_syntax_uid, readPart10Header(bytes).transferSyntaxUid);
         }
+        // image_dfl.dcm and test-SR.dcm have no Patient ID: two studies, two patients, not one.
+        const noId = await s.store.db
+          .selectFrom('patients')
+          .selectAll()
+          .where('patient_id', '=', '')
+          .execute();
+        assert.equal(noId.length, 2);
+        assert.notEqual(noId[0]!.patient_name, noId[1]!.patient_name);
         const studies = await s.query.query({ level: 'STUDY', keys: {}, actor: reader, origin });
         assert.ok(studies.matches.length >= 5);
         const verify = await s.audit.verify();
