@@ -4,6 +4,7 @@ import type { DicomJsonDataset, DicomJsonElement, DicomJsonValue, PersonName } f
 import { vrOf } from './dictionary.ts';
 import { formatTag, Tag } from './tags.ts';
 import { encodingOf } from './transfer-syntax.ts';
+import { BINARY_VRS, LONG_HEADER_VRS } from './vr.ts';
 
 /** A data set could not be read. `truncated` means more bytes would have helped. */
 export class DicomParseError extends Error {
@@ -36,22 +37,6 @@ export interface ReadResult {
   stoppedAtPixelData: boolean;
 }
 
-const LONG_HEADER_VRS = new Set([
-  'OB',
-  'OD',
-  'OF',
-  'OL',
-  'OV',
-  'OW',
-  'SQ',
-  'SV',
-  'UC',
-  'UN',
-  'UR',
-  'UT',
-  'UV',
-]);
-const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 const UNSPLIT_STRING_VRS = new Set(['LT', 'ST', 'UT', 'UR']);
 const UNDEFINED_LENGTH = 0xffffffff;
 const ITEM = 0xfffee000;

@@ -2,26 +2,11 @@ import type { DicomJsonDataset, DicomJsonElement, PersonName } from './dicom-jso
 import { firstString } from './dicom-json.ts';
 import { Tag } from './tags.ts';
 import { encodingOf } from './transfer-syntax.ts';
+import { LONG_HEADER_VRS } from './vr.ts';
 
 /** An element to write; `bytes` carries a binary value directly (pixel data) instead of InlineBinary. */
 export type WritableElement = DicomJsonElement & { bytes?: Uint8Array };
 export type WritableDataset = Record<string, WritableElement>;
-
-const LONG_HEADER_VRS = new Set([
-  'OB',
-  'OD',
-  'OF',
-  'OL',
-  'OV',
-  'OW',
-  'SQ',
-  'SV',
-  'UC',
-  'UN',
-  'UR',
-  'UT',
-  'UV',
-]);
 
 class Writer {
   private chunks: Buffer[] = [];

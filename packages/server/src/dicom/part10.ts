@@ -3,6 +3,7 @@ import { encodeDataset } from './dataset-writer.ts';
 import { type DicomJsonDataset, firstString } from './dicom-json.ts';
 import { Tag } from './tags.ts';
 import { TransferSyntax } from './transfer-syntax.ts';
+import { LONG_HEADER_VRS } from './vr.ts';
 
 /** Confer's implementation class UID (PS3.7 D.3.3.2) under the UUID-derived root 2.25. */
 export const IMPLEMENTATION_CLASS_UID = '2.25.262791736148257913346598143236540147817';
@@ -33,7 +34,7 @@ export function readPart10Header(bytes: Uint8Array): Part10Header {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   while (end + 8 <= bytes.byteLength && view.getUint16(end, true) === 0x0002) {
     const vr = String.fromCharCode(bytes[end + 4]!, bytes[end + 5]!);
-    if (['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT'].includes(vr)) {
+    if (LONG_HEADER_VRS.has(vr)) {
       if (end + 12 > bytes.byteLength) throw new DicomParseError('file meta is truncated', end, true);
       end += 12 + view.getUint32(end + 8, true);
     } else {

@@ -9,6 +9,7 @@ import {
 import type { WritableDataset, WritableElement } from '../dicom/dataset-writer.ts';
 import type { DicomJsonDataset, DicomJsonElement, PersonName } from '../dicom/dicom-json.ts';
 import { formatTag, Tag } from '../dicom/tags.ts';
+import { BINARY_VRS } from '../dicom/vr.ts';
 import { QueryModel } from './association.ts';
 import { type DimseResult, Status } from './dimse-message.ts';
 
@@ -20,8 +21,6 @@ const LEVELS: Record<QueryModel, readonly QueryLevel[]> = {
 
 /** Elements of a request identifier that describe the query rather than ask for an attribute. */
 const NOT_KEYS = new Set<string>([Tag.QueryRetrieveLevel, Tag.SpecificCharacterSet]);
-
-const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 
 /** A C-FIND identifier read as a query. */
 export interface FindPlan {
