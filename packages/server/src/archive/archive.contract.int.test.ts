@@ -3,16 +3,12 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ManualClock } from '@confer/core';
+import { archiveServices } from '../../test/support/archive.ts';
 import { storeCases } from '../../test/support/stores.ts';
 import { firstNumber, firstString } from '../dicom/dicom-json.ts';
 import { readPart10Header } from '../dicom/part10.ts';
 import { Tag } from '../dicom/tags.ts';
-import { FileBlobStore } from '../store/blob-store.ts';
-import { AuditLog } from './audit-log.ts';
-import { ArchiveIngestService } from './ingest-service.ts';
 import { type Actor, Protocol, StoreFailure } from './ports.ts';
-import { ArchiveQueryService } from './query-service.ts';
 
 const fixtures = join(import.meta.dirname, '../../test/fixtures/pydicom');
 const tech: Actor = { kind: 'user', id: '1', name: 'tech', roles: ['technologist'], siteId: 'north' };
@@ -27,19 +23,8 @@ for (const c of await storeCases()) {
   describe(`archive contract on ${c.name}`, { skip: c.skip }, () => {
     async function setup() {
       const env = await c.open();
-      const clock = new ManualClock('2026-03-01T08:00:00Z');
-      const blobs = new FileBlobStore(join(env.dataDir, 'blobs'));
-      await blobs.init();
-      const audit = new AuditLog(env.store.db, env.store.dialect, clock);
-      const ingest = new ArchiveIngestService({
-        db: env.store.db,
-        dialect: env.store.dialect,
-        blobs,
-        audit,
-        clock,
-      });
-      const query = new ArchiveQueryService({ db: env.store.db, audit });
-      return { ...env, clock, blobs, audit, ingest, query };
+      const services = await archiveServices(env);
+      return { ...env, ...services, blobs: services.files };
     }
 
     test('stores every readable fixture, indexes it, and keeps the original bytes', async () => {
@@ -142,12 +127,7 @@ for (const c of await storeCases()) {
           origin,
         });
         assert.match(!noMeta.ok ? noMeta.reason : '', /DICM/);
-        const small = new ArchiveIngestService({
-          db: s.store.db,
-          dialect: s.store.dialect,
-          blobs: s.blobs,
-          audit: s.audit,
-          clock: s.clock,
+        const { ingest: small } = await archiveServices(s, {
           limits: { maxInstanceBytes: 10_000, maxHeaderBytes: 4096 },
         });
         const big = await small.store({

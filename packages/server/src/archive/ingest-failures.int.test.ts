@@ -2,16 +2,14 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ManualClock } from '@confer/core';
 import pg from 'pg';
+import { archiveServices } from '../../test/support/archive.ts';
 import { storeCases } from '../../test/support/stores.ts';
 import { encodeDataset } from '../dicom/dataset-writer.ts';
 import { buildPart10Header } from '../dicom/part10.ts';
 import { Tag } from '../dicom/tags.ts';
 import { TransferSyntax } from '../dicom/transfer-syntax.ts';
-import { type BlobStore, type BlobWriter, FileBlobStore } from '../store/blob-store.ts';
-import { AuditLog } from './audit-log.ts';
-import { ArchiveIngestService } from './ingest-service.ts';
+import type { BlobStore, BlobWriter, FileBlobStore } from '../store/blob-store.ts';
 import { type Actor, Protocol, StoreFailure } from './ports.ts';
 
 const fixtures = join(import.meta.dirname, '../../test/fixtures/pydicom');
@@ -90,17 +88,12 @@ for (const c of await storeCases()) {
     test('a full disk is a clear out-of-resources failure; nothing half-stored; the next store works', async () => {
       const env = await c.open();
       try {
-        const clock = new ManualClock();
-        const files = new FileBlobStore(join(env.dataDir, 'blobs'));
-        await files.init();
-        const blobs = new FillingBlobStore(files, 10_000);
-        const audit = new AuditLog(env.store.db, env.store.dialect, clock);
-        const ingest = new ArchiveIngestService({
-          db: env.store.db,
-          dialect: env.store.dialect,
-          blobs,
-          audit,
-          clock,
+        let blobs!: FillingBlobStore;
+        const { ingest } = await archiveServices(env, {
+          blobs: (files) => {
+            blobs = new FillingBlobStore(files, 10_000);
+            return blobs;
+          },
         });
         const ct = await readFile(join(fixtures, 'CT_small.dcm'));
         const full = await ingest.store({
@@ -127,17 +120,7 @@ for (const c of await storeCases()) {
     test('a database that goes away gives storage-unavailable, not a crash, and no orphan file', async () => {
       const env = await c.open();
       try {
-        const clock = new ManualClock();
-        const blobs = new FileBlobStore(join(env.dataDir, 'blobs'));
-        await blobs.init();
-        const audit = new AuditLog(env.store.db, env.store.dialect, clock);
-        const ingest = new ArchiveIngestService({
-          db: env.store.db,
-          dialect: env.store.dialect,
-          blobs,
-          audit,
-          clock,
-        });
+        const { ingest } = await archiveServices(env);
         if (env.databaseUrl) {
           // Cut every connection of this database, then refuse new ones, as an outage would.
           const admin = new pg.Client({ connectionString: env.databaseUrl.replace(/\/[^/]+$/, '/postgres') });
@@ -182,16 +165,7 @@ for (const c of await storeCases()) {
     test('a 256 MiB instance streams to disk with memory bounded by the header limit, not its size', async () => {
       const env = await c.open();
       try {
-        const clock = new ManualClock();
-        const blobs = new FileBlobStore(join(env.dataDir, 'blobs'));
-        await blobs.init();
-        const audit = new AuditLog(env.store.db, env.store.dialect, clock);
-        const ingest = new ArchiveIngestService({
-          db: env.store.db,
-          dialect: env.store.dialect,
-          blobs,
-          audit,
-          clock,
+        const { ingest } = await archiveServices(env, {
           limits: { maxInstanceBytes: 1024 ** 3, maxHeaderBytes: 1024 * 1024 },
         });
         const pixelBytes = 256 * 1024 * 1024;

@@ -3,10 +3,8 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ManualClock } from '@confer/core';
+import { archiveServices } from '../../test/support/archive.ts';
 import { storeCases } from '../../test/support/stores.ts';
-import { FileBlobStore } from '../store/blob-store.ts';
-import { AuditLog } from './audit-log.ts';
-import { ArchiveIngestService } from './ingest-service.ts';
 import { type Actor, Protocol } from './ports.ts';
 import { StudyCompletionMonitor } from './study-completion.ts';
 
@@ -20,16 +18,7 @@ for (const c of await storeCases()) {
       const env = await c.open();
       try {
         const clock = new ManualClock('2026-05-01T10:00:00Z');
-        const blobs = new FileBlobStore(join(env.dataDir, 'blobs'));
-        await blobs.init();
-        const audit = new AuditLog(env.store.db, env.store.dialect, clock);
-        const ingest = new ArchiveIngestService({
-          db: env.store.db,
-          dialect: env.store.dialect,
-          blobs,
-          audit,
-          clock,
-        });
+        const { ingest } = await archiveServices(env, { clock });
         const store = (name: string) =>
           ingest.store({
             body: createReadStream(join(fixtures, name)),
