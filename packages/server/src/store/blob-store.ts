@@ -107,8 +107,15 @@ class FileBlobWriter implements BlobWriter {
     this.done = true;
     const dir = dirname(target);
     if (!syncedDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      await fsyncDir(dirname(dir));
+      // mkdir returns the first folder it made. The parent of every new folder is flushed, up to the root when
+      // the study's folder is new too: else a crash could lose a new study's folder, and the series folder and
+      // file under it, that the index already names.
+      const created = await mkdir(dir, { recursive: true });
+      const top = dirname(created ?? dir);
+      for (let d = dirname(dir); ; d = dirname(d)) {
+        await fsyncDir(d);
+        if (d === top || d === dirname(d)) break;
+      }
       syncedDirs.add(dir);
     }
     await rename(this.tmp, target);
