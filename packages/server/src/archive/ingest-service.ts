@@ -127,11 +127,6 @@ export class ArchiveIngestService implements IngestService {
           `${input.actor.name} may not store objects in this archive`,
         );
       }
-      // When the request names the instance (C-STORE), ask whether it is stored while the file is being
-      // created and received: the answer otherwise waits on the critical path, behind the group commit that
-      // holds the one database connection. A rejection is observed where it is awaited, below.
-      const earlyLookup = input.sopInstanceUid ? this.findInstance(input.sopInstanceUid) : undefined;
-      earlyLookup?.catch(() => {});
       writer = await this.blobs.begin().catch((err: NodeJS.ErrnoException) => {
         throw storageError(err);
       });
@@ -172,8 +167,11 @@ export class ArchiveIngestService implements IngestService {
           `instance belongs to study ${studyUid}, not to ${input.expectedStudyUid} named in the request`,
         );
       }
-      // The data set names the same instance as the request (checked above), so the early answer stands.
-      const existing = await (earlyLookup ?? this.findInstance(dsInstance));
+      const existing = await this.db
+        .selectFrom('instances')
+        .select('id')
+        .where('sop_instance_uid', '=', dsInstance)
+        .executeTakeFirst();
       const outcome = {
         ok: true as const,
         duplicate: true,
@@ -255,14 +253,6 @@ export class ArchiveIngestService implements IngestService {
       if (sopInstanceUid) failed.sopInstanceUid = sopInstanceUid;
       return failed;
     }
-  }
-
-  private findInstance(sopInstanceUid: string): Promise<{ id: number } | undefined> {
-    return this.db
-      .selectFrom('instances')
-      .select('id')
-      .where('sop_instance_uid', '=', sopInstanceUid)
-      .executeTakeFirst();
   }
 
   /**
