@@ -171,16 +171,22 @@ async function generateData(dir: string): Promise<{ ct: DataSet; tiny: DataSet; 
     }),
     settings.ctInstances,
   );
-  // A mixed department's cohort in tiny mode: many studies, patients and dates for QIDO-RS to search.
-  const tinyStudies = planCohort({
-    studies: Math.max(8, Math.ceil(settings.tinyInstances / 10)),
-    seed: 'bench-ingest-tiny',
-    modality: CohortModality.Mixed,
-    tiny: true,
-    slices: 24,
-    from,
-    spanDays: 28,
-  });
+  // A mixed department's cohort in tiny mode: many studies, patients and dates for QIDO-RS to search. Just
+  // enough studies are planned (planning makes no pixels), so that they spread over the whole period.
+  const planTiny = (studies: number) =>
+    planCohort({
+      studies,
+      seed: 'bench-ingest-tiny',
+      modality: CohortModality.Mixed,
+      tiny: true,
+      slices: 24,
+      from,
+      spanDays: 28,
+    });
+  let tinyStudies = planTiny(Math.ceil(settings.tinyInstances / 20) + 1);
+  while (tinyStudies.reduce((n, st) => n + st.instanceCount, 0) < settings.tinyInstances) {
+    tinyStudies = planTiny(Math.ceil(tinyStudies.length * 1.25) + 1);
+  }
   const tiny = await writeDataSet('tiny', join(dir, 'tiny'), tinyStudies, settings.tinyInstances);
   // The warm-up: other UIDs, a few full-size CT slices and a few tiny instances of each kind.
   const warmCt = planCohort({
