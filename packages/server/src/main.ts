@@ -5,12 +5,10 @@ import { join } from 'node:path';
 import { type Clock, Role, systemClock } from '@confer/core';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { AuditLog } from './archive/audit-log.ts';
-import { ArchiveIngestService } from './archive/ingest-service.ts';
+import type { ArchiveIngestService } from './archive/ingest-service.ts';
 import type { Actor } from './archive/ports.ts';
-import { ArchiveQueryService } from './archive/query-service.ts';
-import { ArchiveRetrieveService } from './archive/retrieve-service.ts';
-import { StudyCompletionMonitor } from './archive/study-completion.ts';
+import { createArchiveServices } from './archive/services.ts';
+import type { StudyCompletionMonitor } from './archive/study-completion.ts';
 import { AccessService } from './auth/access-service.ts';
 import type { ConferConfig, SiteConfig } from './config/config.ts';
 import { registerDicomweb } from './dicomweb/index.ts';
@@ -62,24 +60,15 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
     await syncSites(store, config.sites, clock);
     const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
     await blobs.init();
-    const audit = new AuditLog(store.db, store.dialect, clock);
-    const access = new AccessService({ db: store.db, clock, sessionTtlMs: config.sessionTtlMs });
-    const generatedAdminPassword = await ensureAdmin(access, config);
-    const ingest = new ArchiveIngestService({
-      db: store.db,
-      dialect: store.dialect,
+    const { audit, ingest, query, retrieve, monitor } = createArchiveServices({
+      store,
       blobs,
-      audit,
       clock,
       limits: { maxInstanceBytes: config.maxInstanceBytes, maxHeaderBytes: config.maxHeaderBytes },
+      studyQuietPeriodMs: config.studyQuietPeriodMs,
     });
-    const query = new ArchiveQueryService({ db: store.db, audit });
-    const retrieve = new ArchiveRetrieveService({ db: store.db, blobs, audit });
-    const monitor = new StudyCompletionMonitor({
-      db: store.db,
-      clock,
-      quietPeriodMs: config.studyQuietPeriodMs,
-    });
+    const access = new AccessService({ db: store.db, clock, sessionTtlMs: config.sessionTtlMs });
+    const generatedAdminPassword = await ensureAdmin(access, config);
 
     const app = await buildApp({
       config,

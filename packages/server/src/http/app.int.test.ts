@@ -2,14 +2,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ManualClock } from '@confer/core';
+import { archiveServices } from '../../test/support/archive.ts';
 import { storeCases } from '../../test/support/stores.ts';
 import { AuditLog } from '../archive/audit-log.ts';
-import { ArchiveIngestService } from '../archive/ingest-service.ts';
-import { ArchiveQueryService } from '../archive/query-service.ts';
-import { ArchiveRetrieveService } from '../archive/retrieve-service.ts';
 import { AccessService } from '../auth/access-service.ts';
 import { loadConfig } from '../config/config.ts';
-import { FileBlobStore } from '../store/blob-store.ts';
 import { buildApp } from './app.ts';
 
 for (const c of await storeCases()) {
@@ -18,9 +15,7 @@ for (const c of await storeCases()) {
       const env = await c.open();
       try {
         const clock = new ManualClock('2026-06-01T09:00:00Z');
-        const blobs = new FileBlobStore(join(env.dataDir, 'blobs'));
-        await blobs.init();
-        const audit = new AuditLog(env.store.db, env.store.dialect, clock);
+        const { audit, ingest, query, retrieve } = await archiveServices(env, { clock });
         const access = new AccessService({ db: env.store.db, clock, sessionTtlMs: 3600_000 });
         const app = await buildApp({
           config: loadConfig({ CONFER_DATA_DIR: env.dataDir }),
@@ -28,15 +23,9 @@ for (const c of await storeCases()) {
           store: env.store,
           access,
           audit,
-          ingest: new ArchiveIngestService({
-            db: env.store.db,
-            dialect: env.store.dialect,
-            blobs,
-            audit,
-            clock,
-          }),
-          query: new ArchiveQueryService({ db: env.store.db, audit }),
-          retrieve: new ArchiveRetrieveService({ db: env.store.db, blobs, audit }),
+          ingest,
+          query,
+          retrieve,
           version: 'test',
         });
         await access.createUser({ username: 'admin', password: 'correct horse battery', roles: ['admin'] });

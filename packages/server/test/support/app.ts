@@ -2,10 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Clock, ManualClock } from '@confer/core';
 import type { FastifyInstance } from 'fastify';
-import { AuditLog } from '../../src/archive/audit-log.ts';
-import { ArchiveIngestService } from '../../src/archive/ingest-service.ts';
-import { ArchiveQueryService } from '../../src/archive/query-service.ts';
-import { ArchiveRetrieveService } from '../../src/archive/retrieve-service.ts';
+import type { ArchiveIngestService } from '../../src/archive/ingest-service.ts';
+import { createArchiveServices } from '../../src/archive/services.ts';
 import { AccessService } from '../../src/auth/access-service.ts';
 import { type ConferConfig, loadConfig } from '../../src/config/config.ts';
 import { registerDicomweb } from '../../src/dicomweb/index.ts';
@@ -61,16 +59,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     };
     const blobs = new FileBlobStore(join(env.dataDir, 'blobs'));
     await blobs.init();
-    const audit = new AuditLog(env.store.db, env.store.dialect, clock);
-    const access = new AccessService({ db: env.store.db, clock, sessionTtlMs: config.sessionTtlMs });
-    const ingest = new ArchiveIngestService({
-      db: env.store.db,
-      dialect: env.store.dialect,
+    const { audit, ingest, query, retrieve } = createArchiveServices({
+      store: env.store,
       blobs,
-      audit,
       clock,
       limits: { maxInstanceBytes: config.maxInstanceBytes, maxHeaderBytes: config.maxHeaderBytes },
     });
+    const access = new AccessService({ db: env.store.db, clock, sessionTtlMs: config.sessionTtlMs });
     const deps: AppDeps = {
       config,
       clock,
@@ -78,8 +73,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       access,
       audit,
       ingest,
-      query: new ArchiveQueryService({ db: env.store.db, audit }),
-      retrieve: new ArchiveRetrieveService({ db: env.store.db, blobs, audit }),
+      query,
+      retrieve,
       version: 'test',
       plugins: options.plugins ?? [registerDicomweb],
     };
