@@ -1,5 +1,7 @@
 /** Tags Confer reads or writes by name, as DICOM JSON keys. Spelled as the standard's keywords. */
 export const Tag = {
+  /** In a STOW-RS response item, Confer's readable reason for a failure (as in a DIMSE response). */
+  ErrorComment: '00000902',
   FileMetaInformationGroupLength: '00020000',
   FileMetaInformationVersion: '00020001',
   MediaStorageSOPClassUID: '00020002',
@@ -36,7 +38,13 @@ export const Tag = {
   StationName: '00081010',
   StudyDescription: '00081030',
   SeriesDescription: '0008103E',
+  ReferencedSOPClassUID: '00081150',
+  ReferencedSOPInstanceUID: '00081155',
   RetrieveURL: '00081190',
+  FailureReason: '00081197',
+  FailedSOPSequence: '00081198',
+  ReferencedSOPSequence: '00081199',
+  OtherFailuresSequence: '0008119A',
   PatientName: '00100010',
   PatientID: '00100020',
   IssuerOfPatientID: '00100021',

@@ -3,6 +3,7 @@ import { createGunzip, createInflate } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Actor, StoreFailure, type StoreOutcome } from '../archive/ports.ts';
 import type { DicomJsonDataset, DicomJsonElement } from '../dicom/dicom-json.ts';
+import { Tag } from '../dicom/tags.ts';
 import type { AppDeps } from '../http/app.ts';
 import { originOf, requireActor } from '../http/authenticate.ts';
 import { ErrorCode, ProblemError } from '../http/errors.ts';
@@ -55,17 +56,6 @@ const reasonForFailure: Record<StoreFailure, FailureReason> = {
   [StoreFailure.StorageUnavailable]: FailureReason.ProcessingFailure,
   [StoreFailure.Forbidden]: FailureReason.NotAuthorized,
 };
-
-const Tags = {
-  ErrorComment: '00000902',
-  ReferencedSOPClassUID: '00081150',
-  ReferencedSOPInstanceUID: '00081155',
-  RetrieveURL: '00081190',
-  FailureReason: '00081197',
-  FailedSOPSequence: '00081198',
-  ReferencedSOPSequence: '00081199',
-  OtherFailuresSequence: '0008119A',
-} as const;
 
 /** Stores under way at once for one request: enough to overlap fsyncs, few enough file handles. */
 const MAX_PENDING_STORES = 16;
@@ -334,9 +324,9 @@ function storeResponse(
     if (o?.ok && !r.refusal) {
       studies.add(o.studyUid);
       referenced.push({
-        [Tags.ReferencedSOPClassUID]: ui(o.sopClassUid),
-        [Tags.ReferencedSOPInstanceUID]: ui(o.sopInstanceUid),
-        [Tags.RetrieveURL]: {
+        [Tag.ReferencedSOPClassUID]: ui(o.sopClassUid),
+        [Tag.ReferencedSOPInstanceUID]: ui(o.sopInstanceUid),
+        [Tag.RetrieveURL]: {
           vr: 'UR',
           Value: [instanceUrl(base, o.studyUid, o.seriesUid, o.sopInstanceUid)],
         },
@@ -349,20 +339,20 @@ function storeResponse(
     const item: DicomJsonDataset = {};
     const classUid = o && !o.ok ? o.sopClassUid : undefined;
     const instanceUid = o?.sopInstanceUid;
-    if (classUid) item[Tags.ReferencedSOPClassUID] = ui(classUid);
-    if (instanceUid) item[Tags.ReferencedSOPInstanceUID] = ui(instanceUid);
-    item[Tags.FailureReason] = { vr: 'US', Value: [reason] };
+    if (classUid) item[Tag.ReferencedSOPClassUID] = ui(classUid);
+    if (instanceUid) item[Tag.ReferencedSOPInstanceUID] = ui(instanceUid);
+    item[Tag.FailureReason] = { vr: 'US', Value: [reason] };
     // Not part of Table I.1-1: Confer's sentence for the sender's operator, in the DIMSE Error Comment.
-    item[Tags.ErrorComment] = { vr: 'LO', Value: [`part ${r.number}: ${comment}`] };
+    item[Tag.ErrorComment] = { vr: 'LO', Value: [`part ${r.number}: ${comment}`] };
     // PS3.18 Annex I: a failure that cannot be tied to a SOP instance goes to the Other Failures Sequence.
     (instanceUid ? failed : other).push(sortKeys(item));
   }
   const body: DicomJsonDataset = {};
   const study = expectedStudyUid ?? (studies.size === 1 ? [...studies][0] : undefined);
-  body[Tags.RetrieveURL] = study ? { vr: 'UR', Value: [studyUrl(base, study)] } : { vr: 'UR' };
-  if (failed.length > 0) body[Tags.FailedSOPSequence] = { vr: 'SQ', Value: failed };
-  if (referenced.length > 0) body[Tags.ReferencedSOPSequence] = { vr: 'SQ', Value: referenced };
-  if (other.length > 0) body[Tags.OtherFailuresSequence] = { vr: 'SQ', Value: other };
+  body[Tag.RetrieveURL] = study ? { vr: 'UR', Value: [studyUrl(base, study)] } : { vr: 'UR' };
+  if (failed.length > 0) body[Tag.FailedSOPSequence] = { vr: 'SQ', Value: failed };
+  if (referenced.length > 0) body[Tag.ReferencedSOPSequence] = { vr: 'SQ', Value: referenced };
+  if (other.length > 0) body[Tag.OtherFailuresSequence] = { vr: 'SQ', Value: other };
   return { body, stored: referenced.length, failed: failed.length + other.length };
 }
 
