@@ -31,6 +31,10 @@ for (const c of await storeCases()) {
         await access.createUser({ username: 'admin', password: 'correct horse battery', roles: ['admin'] });
         await access.createUser({ username: 'dr.lee', password: 'radiology-rocks', roles: ['radiologist'] });
 
+        const missing = await app.inject({ method: 'GET', url: '/api/no-such-thing' });
+        assert.equal(missing.statusCode, 404);
+        assert.equal(missing.json().code, 'CONFER_ERR_NOT_FOUND', 'unknown API paths are problem+json too');
+
         const anonymous = await app.inject({ method: 'GET', url: '/api/auth/me' });
         assert.equal(anonymous.statusCode, 401);
         assert.match(anonymous.headers['content-type'] ?? '', /application\/problem\+json/);

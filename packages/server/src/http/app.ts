@@ -15,7 +15,7 @@ import {
   setSessionCookie,
 } from './authenticate.ts';
 import { ErrorCode, ProblemError, problemBody } from './errors.ts';
-import { registerStaticFiles } from './static-files.ts';
+import { serveWebFile } from './static-files.ts';
 
 export interface AppDeps {
   config: ConferConfig;
@@ -228,6 +228,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   for (const plugin of deps.plugins ?? []) await plugin(app, deps);
-  if (deps.webRoot) registerStaticFiles(app, deps.webRoot);
+
+  // Unknown API paths are problem+json 404s whether or not the web app is mounted; any other GET is the web app's.
+  const webRoot = deps.webRoot;
+  app.setNotFoundHandler((request, reply) => {
+    const path = decodeURIComponent(request.url.split('?')[0] ?? '/');
+    const api = path.startsWith('/api/') || path.startsWith('/dicomweb/') || path === '/healthz';
+    if (webRoot && request.method === 'GET' && !api) return serveWebFile(webRoot, path, reply);
+    return reply
+      .code(404)
+      .type('application/problem+json')
+      .send(problemBody(404, ErrorCode.NotFound, `no route for ${request.method} ${path}`));
+  });
   return app;
 }
