@@ -1,4 +1,6 @@
 export * from './access/roles.ts';
+export * from './case/model.ts';
+export * from './routing/model.ts';
 export * from './time/clock.ts';
 
 export const coreVersion = '0.1.0';
