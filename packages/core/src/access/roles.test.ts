@@ -15,3 +15,14 @@ test('a radiologist reads but does not store; unknown roles grant nothing', () =
   assert.equal(isRole('superuser'), false);
   assert.equal(can([], Permission.ArchiveRead), false);
 });
+
+test('readers claim their own work; coordinators see and manage every queue; integrations post AI results', () => {
+  assert.equal(can([Role.Radiologist], Permission.CaseClaim), true);
+  assert.equal(can([Role.Radiologist], Permission.WorklistReadAll), false);
+  assert.equal(can([Role.Radiologist], Permission.RoutingManage), false);
+  assert.equal(can([Role.Coordinator], Permission.WorklistManage), true);
+  assert.equal(can([Role.Coordinator], Permission.RoutingManage), true);
+  assert.equal(can([Role.Coordinator], Permission.CaseClaim), false);
+  assert.equal(can([Role.Integration], Permission.AiResultsWrite), true);
+  assert.equal(can([Role.Referrer], Permission.WorklistRead), false);
+});

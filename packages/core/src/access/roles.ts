@@ -8,6 +8,18 @@ export const Permission = {
   AuditRead: 'audit:read',
   UsersManage: 'users:manage',
   SystemRead: 'system:read',
+  /** See one's own worklist: cases routed, assigned or broadened to the reader. */
+  WorklistRead: 'worklist:read',
+  /** See every case, queue, exception and breach (coordinators, operations). */
+  WorklistReadAll: 'worklist:read-all',
+  /** Claim, release and finish cases as a reader. */
+  CaseClaim: 'case:claim',
+  /** Reassign cases, resolve exceptions, raise priority. */
+  WorklistManage: 'worklist:manage',
+  /** Change routing rules, shifts, rosters and SLAs. */
+  RoutingManage: 'routing:manage',
+  /** Post AI results for studies. */
+  AiResultsWrite: 'ai-results:write',
 } as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 
@@ -25,11 +37,23 @@ export type Role = (typeof Role)[keyof typeof Role];
 
 const grants: Record<Role, readonly Permission[]> = {
   admin: Object.values(Permission),
-  radiologist: [Permission.ArchiveRead, Permission.SystemRead],
+  radiologist: [Permission.ArchiveRead, Permission.SystemRead, Permission.WorklistRead, Permission.CaseClaim],
   technologist: [Permission.ArchiveRead, Permission.ArchiveWrite, Permission.SystemRead],
   referrer: [Permission.ArchiveRead],
-  coordinator: [Permission.ArchiveRead, Permission.SystemRead],
-  integration: [Permission.ArchiveRead, Permission.ArchiveWrite, Permission.SystemRead],
+  coordinator: [
+    Permission.ArchiveRead,
+    Permission.SystemRead,
+    Permission.WorklistRead,
+    Permission.WorklistReadAll,
+    Permission.WorklistManage,
+    Permission.RoutingManage,
+  ],
+  integration: [
+    Permission.ArchiveRead,
+    Permission.ArchiveWrite,
+    Permission.SystemRead,
+    Permission.AiResultsWrite,
+  ],
   compliance: [Permission.AuditRead, Permission.SystemRead],
   // A calling AE title: stores and queries on behalf of its site.
   modality: [Permission.ArchiveRead, Permission.ArchiveWrite],

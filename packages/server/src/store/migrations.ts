@@ -79,6 +79,43 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`create index audit_events_at on audit_events (at)`.execute(db);
       },
     },
+    '0003_worklist': {
+      async up(db: Kysely<unknown>) {
+        const b = sql.raw(big);
+        await sql`create table routing_configs (
+          version integer primary key, document_json text not null, created_at ${b} not null,
+          created_by text not null, comment text)`.execute(db);
+        await sql`create table cases (
+          id text primary key, study_uid text not null unique, site_id text, state text not null,
+          priority text not null, priority_rank integer not null, pathway text, owner_id text,
+          lease_expires_at ${b}, broadened integer not null default 0, exception_queue text, exception_reason text,
+          sla_class text, sla_state text not null default 'ok', sla_due_at ${b}, available_at ${b},
+          modalities text not null, body_parts text not null, procedure_text text, accession_number text,
+          patient_name text, patient_id text, ai_flags text not null default '[]', priority_reasons text not null default '[]',
+          weight real not null default 1, decision_json text, snapshot_json text not null, version integer not null,
+          created_at ${b} not null, updated_at ${b} not null)`.execute(db);
+        await sql`create index cases_state on cases (state, priority_rank, available_at)`.execute(db);
+        await sql`create index cases_owner on cases (owner_id, state)`.execute(db);
+        await sql`create index cases_site_state on cases (site_id, state)`.execute(db);
+        await sql`create table case_visibility (
+          case_id text not null, reader_id text not null, primary key (case_id, reader_id))`.execute(db);
+        await sql`create index case_visibility_reader on case_visibility (reader_id, case_id)`.execute(db);
+        await sql`create table case_events (
+          id ${sql.raw(id)}, case_id text not null, at ${b} not null, type text not null, actor text,
+          detail_json text not null)`.execute(db);
+        await sql`create index case_events_case on case_events (case_id, id)`.execute(db);
+        await sql`create table case_timers (
+          id ${sql.raw(id)}, case_id text not null, due_at ${b} not null, kind text not null, span text not null,
+          step_index integer not null, action text, fired_at ${b},
+          unique (case_id, kind, span, step_index))`.execute(db);
+        await sql`create index case_timers_due on case_timers (fired_at, due_at)`.execute(db);
+        await sql`create table ai_results (
+          id ${sql.raw(id)}, case_id text, study_uid text not null, received_at ${b} not null, source text not null,
+          finding text not null, confidence real, suspected_critical integer not null, flags text not null,
+          payload_json text not null)`.execute(db);
+        await sql`create index ai_results_study on ai_results (study_uid)`.execute(db);
+      },
+    },
   };
 }
 

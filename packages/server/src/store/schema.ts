@@ -15,6 +15,12 @@ export interface Database {
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   domain_events: DomainEventsTable;
+  routing_configs: RoutingConfigsTable;
+  cases: CasesTable;
+  case_visibility: CaseVisibilityTable;
+  case_events: CaseEventsTable;
+  case_timers: CaseTimersTable;
+  ai_results: AiResultsTable;
 }
 
 export interface SitesTable {
@@ -166,4 +172,102 @@ export interface DomainEventsTable {
   subject: string;
   payload_json: string;
   occurred_at: number;
+}
+
+/** Every version of the routing configuration (directory, rosters, rules, SLAs); the highest is live. */
+export interface RoutingConfigsTable {
+  version: number;
+  document_json: string;
+  created_at: number;
+  created_by: string;
+  comment: string | null;
+}
+
+/**
+ * One row per case: the core's snapshot (`snapshot_json`) plus the columns the worklist sorts and filters on.
+ * Every change is a conditional update on `version`, so a case is claimed once across nodes.
+ */
+export interface CasesTable {
+  id: string;
+  study_uid: string;
+  site_id: string | null;
+  state: string;
+  priority: string;
+  /** 0 = stat, 1 = urgent, 2 = routine: sorts most urgent first. */
+  priority_rank: number;
+  pathway: string | null;
+  owner_id: string | null;
+  lease_expires_at: number | null;
+  broadened: number;
+  exception_queue: string | null;
+  exception_reason: string | null;
+  sla_class: string | null;
+  /** 'ok' | 'at-risk' | 'breached' */
+  sla_state: string;
+  /** The next breach deadline of a running span. */
+  sla_due_at: number | null;
+  available_at: number | null;
+  /** Backslash-separated, as in the studies table. */
+  modalities: string;
+  body_parts: string;
+  procedure_text: string | null;
+  accession_number: string | null;
+  patient_name: string | null;
+  patient_id: string | null;
+  /** JSON array of AI flags. */
+  ai_flags: string;
+  /** JSON array of why the priority was raised. */
+  priority_reasons: string;
+  weight: number;
+  /** The latest routing decision with its explanation. */
+  decision_json: string | null;
+  snapshot_json: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Who may see and claim a case that is not theirs yet (from routing and broadening). */
+export interface CaseVisibilityTable {
+  case_id: string;
+  reader_id: string;
+}
+
+/** The handoff timeline: every event of every case. */
+export interface CaseEventsTable {
+  id: Generated<number>;
+  case_id: string;
+  at: number;
+  type: string;
+  actor: string | null;
+  detail_json: string;
+}
+
+/** Stored deadlines (SLA steps, breaches), so a restart loses none. */
+export interface CaseTimersTable {
+  id: Generated<number>;
+  case_id: string;
+  due_at: number;
+  /** 'sla' */
+  kind: string;
+  /** e.g. 'available->final' */
+  span: string;
+  /** The escalation step, -1 for the breach itself. */
+  step_index: number;
+  action: string | null;
+  fired_at: number | null;
+}
+
+export interface AiResultsTable {
+  id: Generated<number>;
+  case_id: string | null;
+  study_uid: string;
+  received_at: number;
+  source: string;
+  finding: string;
+  confidence: number | null;
+  suspected_critical: number;
+  /** JSON array of flags, e.g. ["suspected-critical", "ich"]. */
+  flags: string;
+  payload_json: string;
 }
