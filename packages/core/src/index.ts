@@ -1,4 +1,5 @@
 export * from './access/roles.ts';
+export * from './case/lifecycle.ts';
 export * from './case/model.ts';
 export * from './routing/model.ts';
 export * from './time/clock.ts';

@@ -52,8 +52,16 @@ export interface CaseSnapshot {
   state: CaseState;
   priority: Priority;
   pathway?: string;
-  /** The reader who owns the case: assigned to them, or in read by them. Never more than one. */
+  /**
+   * The reader who owns the case: assigned to them, in read by them, or holding their preliminary report.
+   * Never more than one.
+   */
   ownerId: string | null;
+  /**
+   * When the case entered its current state or passed to its current owner, whichever is later (e.g. when
+   * the current reader claimed it); absent until the first event. Refusals quote it ("in read by r-12 since").
+   */
+  stateSince?: number;
   /** For 'in-read': the claim lasts until then unless renewed by a heartbeat. */
   leaseExpiresAt: number | null;
   /** Readers who may claim the case while it is 'ready' (from routing, broadening). */
