@@ -2,6 +2,8 @@ export * from './access/roles.ts';
 export * from './case/lifecycle.ts';
 export * from './case/model.ts';
 export * from './routing/model.ts';
+export * from './routing/readers-on-shift.ts';
+export * from './routing/shift-calendar.ts';
 export * from './time/clock.ts';
 
 export const coreVersion = '0.1.0';
