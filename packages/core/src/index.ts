@@ -4,6 +4,7 @@ export * from './case/model.ts';
 export * from './routing/model.ts';
 export * from './routing/readers-on-shift.ts';
 export * from './routing/shift-calendar.ts';
+export * from './sla/sla.ts';
 export * from './time/clock.ts';
 
 export const coreVersion = '0.1.0';
