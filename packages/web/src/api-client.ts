@@ -1,8 +1,19 @@
-// The browser's only way to the Confer server: the auth, system, audit and site endpoints, and
-// QIDO-RS. Same origin, session in an HttpOnly cookie, so nothing here ever sees a token.
+// The browser's only way to the Confer server: the auth, system, audit and site endpoints, QIDO-RS, and
+// the worklist API (cases, queues, readers, routing). Same origin, session in an HttpOnly cookie, so
+// nothing here ever sees a token.
 
 import { networkProblem, ProblemError, problemFromResponse, unexpectedResponseProblem } from './problem.ts';
 import { buildStudySearchParams, type StudyFilters, takePage } from './qido-query.ts';
+import type {
+  CaseDetail,
+  CaseSummary,
+  LiveRoutingConfig,
+  QueuesOverview,
+  ReaderDirectory,
+  RoutingConfigDocument,
+  RoutingSaveResult,
+  RoutingVersionInfo,
+} from './worklist-model.ts';
 
 /** The signed-in user. */
 export interface User {
@@ -11,8 +22,42 @@ export interface User {
 }
 
 /** Roles the browser acts on; the server enforces them, the browser only hides what would be refused. */
-export const Role = { Admin: 'admin' } as const;
+export const Role = { Admin: 'admin', Radiologist: 'radiologist', Coordinator: 'coordinator' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
+
+/** What a user's roles let them see, for navigation and for which actions to offer. */
+export interface Abilities {
+  /** The worklist (own cases for readers, every case for coordinators). */
+  worklist: boolean;
+  /** Claim and report cases (the server also needs the user in the routing directory). */
+  read: boolean;
+  /** Every case, queues, reassign, reprioritise, exceptions. */
+  manage: boolean;
+  /** View and edit routing rules, shifts, rosters and SLAs. */
+  routing: boolean;
+  admin: boolean;
+}
+
+export function abilitiesOf(user: User): Abilities {
+  const has = (role: Role) => user.roles.includes(role);
+  const admin = has(Role.Admin);
+  const manage = admin || has(Role.Coordinator);
+  const read = admin || has(Role.Radiologist);
+  return { worklist: read || manage, read, manage, routing: manage, admin };
+}
+
+/** Case actions that are a plain POST to /api/cases/:id/<action>. */
+export type CaseActionName =
+  | 'claim'
+  | 'heartbeat'
+  | 'release'
+  | 'preliminary'
+  | 'final'
+  | 'unreadable'
+  | 'reassign'
+  | 'exception'
+  | 'resolve'
+  | 'priority';
 
 /** Where and how the server takes images, from GET /api/system. */
 export interface SystemInfo {
@@ -70,6 +115,24 @@ export interface ConferApi {
     signal?: AbortSignal,
   ): Promise<DatasetPage>;
   studySeries(studyUid: string, signal?: AbortSignal): Promise<unknown[]>;
+  /** GET /api/worklist with the given query (see worklist-view.ts). */
+  worklist(params: URLSearchParams, signal?: AbortSignal): Promise<{ cases: CaseSummary[]; more: boolean }>;
+  /** Claims the next case in the given server sort; a 404 problem when none is waiting. */
+  nextCase(sort: string): Promise<CaseSummary>;
+  caseDetail(caseId: string, signal?: AbortSignal): Promise<CaseDetail>;
+  /** Runs one case action; answers the case as it is afterwards. */
+  caseAction(caseId: string, action: CaseActionName, body?: Record<string, unknown>): Promise<CaseSummary>;
+  queues(signal?: AbortSignal): Promise<QueuesOverview>;
+  readers(signal?: AbortSignal): Promise<ReaderDirectory>;
+  routingConfig(signal?: AbortSignal): Promise<LiveRoutingConfig>;
+  routingVersions(signal?: AbortSignal): Promise<RoutingVersionInfo[]>;
+  routingVersion(version: number, signal?: AbortSignal): Promise<RoutingConfigDocument>;
+  /** Saves one section as a new live version; a 422 problem lists every validation error. */
+  saveRoutingSection(section: string, value: unknown, comment: string): Promise<RoutingSaveResult>;
+  /** Loads the server's routing file again as a new version. */
+  reloadRouting(): Promise<RoutingSaveResult>;
+  /** Where the live worklist stream is, for an EventSource. */
+  readonly worklistStreamUrl: string;
   /** Subscribes to session expiry; returns the unsubscribe function. */
   onSessionExpired(listener: SessionExpiredListener): () => void;
 }
@@ -145,6 +208,44 @@ export function createConferApi(options: ConferApiOptions = {}): ConferApi {
     const body = parseJson(text, response.status, what);
     if (!Array.isArray(body)) throw new ProblemError(unexpectedResponseProblem(response.status, what));
     return body;
+  }
+
+  async function sendJson(
+    method: 'POST' | 'PUT',
+    path: string,
+    what: string,
+    body: unknown,
+  ): Promise<unknown> {
+    // No body at all (rather than "{}") for actions that take none: the server rejects a JSON content
+    // type with an empty body, and some actions declare no body.
+    const init: RequestInit & { accept: string; expiresSession: boolean } =
+      body === undefined
+        ? { method, accept: 'application/json', expiresSession: true }
+        : {
+            method,
+            accept: 'application/json',
+            expiresSession: true,
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+          };
+    const response = await send(path, init);
+    if (response.status === 204) return {};
+    return readJson(response, what);
+  }
+
+  function readCase(body: unknown, what: string): CaseSummary {
+    const summary = isRecord(body) ? body.case : undefined;
+    if (!isRecord(summary) || typeof summary.id !== 'string') {
+      throw new ProblemError(unexpectedResponseProblem(200, what));
+    }
+    return summary as unknown as CaseSummary;
+  }
+
+  function readSaveResult(body: unknown, what: string): RoutingSaveResult {
+    if (!isRecord(body) || typeof body.version !== 'number') {
+      throw new ProblemError(unexpectedResponseProblem(200, what));
+    }
+    return { version: body.version, warnings: readStringList(body.warnings) };
   }
 
   return {
@@ -226,6 +327,116 @@ export function createConferApi(options: ConferApiOptions = {}): ConferApi {
       return getDicomJson(path, 'the series request', signal);
     },
 
+    async worklist(params, signal) {
+      const body = await getJson(`/api/worklist?${params}`, 'the worklist request', signal);
+      if (!isRecord(body) || !Array.isArray(body.cases)) {
+        throw new ProblemError(unexpectedResponseProblem(200, 'the worklist request'));
+      }
+      return { cases: body.cases as CaseSummary[], more: body.more === true };
+    },
+
+    async nextCase(sort) {
+      const body = await sendJson(
+        'POST',
+        '/api/worklist/next',
+        'the next-case request',
+        sort ? { sort } : {},
+      );
+      return readCase(body, 'the next-case request');
+    },
+
+    async caseDetail(caseId, signal) {
+      const what = 'the case request';
+      const body = await getJson(`/api/cases/${encodeURIComponent(caseId)}`, what, signal);
+      if (!isRecord(body) || !isRecord(body.case) || !Array.isArray(body.timeline)) {
+        throw new ProblemError(unexpectedResponseProblem(200, what));
+      }
+      return {
+        case: body.case as unknown as CaseSummary,
+        timeline: body.timeline as CaseDetail['timeline'],
+        decision: isRecord(body.decision) ? (body.decision as unknown as CaseDetail['decision']) : null,
+        sla: Array.isArray(body.sla) ? (body.sla as CaseDetail['sla']) : [],
+        aiResults: Array.isArray(body.aiResults) ? (body.aiResults as CaseDetail['aiResults']) : [],
+        eligibleReaderIds: readStringList(body.eligibleReaderIds),
+      };
+    },
+
+    async caseAction(caseId, action, body) {
+      const what = `the ${action} request`;
+      const path = `/api/cases/${encodeURIComponent(caseId)}/${action}`;
+      return readCase(await sendJson('POST', path, what, body), what);
+    },
+
+    async queues(signal) {
+      const body = await getJson('/api/queues', 'the queues request', signal);
+      if (!isRecord(body) || !Array.isArray(body.byState)) {
+        throw new ProblemError(unexpectedResponseProblem(200, 'the queues request'));
+      }
+      return {
+        byState: body.byState as QueuesOverview['byState'],
+        exceptions: Array.isArray(body.exceptions) ? (body.exceptions as QueuesOverview['exceptions']) : [],
+        sla: isRecord(body.sla) ? (body.sla as QueuesOverview['sla']) : {},
+        bySite: Array.isArray(body.bySite) ? (body.bySite as QueuesOverview['bySite']) : [],
+        readers: Array.isArray(body.readers) ? (body.readers as QueuesOverview['readers']) : [],
+      };
+    },
+
+    async readers(signal) {
+      const body = await getJson('/api/readers', 'the reader directory request', signal);
+      if (!isRecord(body) || !Array.isArray(body.readers)) {
+        throw new ProblemError(unexpectedResponseProblem(200, 'the reader directory request'));
+      }
+      return {
+        readers: body.readers as ReaderDirectory['readers'],
+        you: typeof body.you === 'string' ? body.you : null,
+      };
+    },
+
+    async routingConfig(signal) {
+      const body = await getJson('/api/routing/config', 'the routing configuration request', signal);
+      if (!isRecord(body) || typeof body.version !== 'number') {
+        throw new ProblemError(unexpectedResponseProblem(200, 'the routing configuration request'));
+      }
+      return {
+        version: body.version,
+        createdAt: typeof body.createdAt === 'string' ? body.createdAt : null,
+        createdBy: typeof body.createdBy === 'string' ? body.createdBy : null,
+        comment: typeof body.comment === 'string' ? body.comment : null,
+        warnings: readStringList(body.warnings),
+        config: isRecord(body.config) ? body.config : null,
+      };
+    },
+
+    async routingVersions(signal) {
+      const body = await getJson('/api/routing/versions', 'the routing history request', signal);
+      if (!isRecord(body) || !Array.isArray(body.versions)) {
+        throw new ProblemError(unexpectedResponseProblem(200, 'the routing history request'));
+      }
+      return body.versions as RoutingVersionInfo[];
+    },
+
+    async routingVersion(version, signal) {
+      const what = 'the routing version request';
+      const body = await getJson(`/api/routing/versions/${encodeURIComponent(version)}`, what, signal);
+      if (!isRecord(body) || !isRecord(body.config))
+        throw new ProblemError(unexpectedResponseProblem(200, what));
+      return body.config;
+    },
+
+    async saveRoutingSection(section, value, comment) {
+      const what = 'the routing save';
+      const query = comment.trim() === '' ? '' : `?comment=${encodeURIComponent(comment.trim())}`;
+      const path = `/api/routing/config/${encodeURIComponent(section)}${query}`;
+      return readSaveResult(await sendJson('PUT', path, what, value), what);
+    },
+
+    async reloadRouting() {
+      const what = 'the routing reload';
+      return readSaveResult(await sendJson('POST', '/api/routing/reload', what, undefined), what);
+    },
+
+    worklistStreamUrl: `${baseUrl}/api/worklist/stream`,
+
     onSessionExpired(listener) {
       listeners.add(listener);
       return () => {
@@ -254,6 +465,10 @@ function readUser(body: unknown, status: number, what: string): User {
   }
   const roles = Array.isArray(user.roles) ? user.roles.filter((r): r is string => typeof r === 'string') : [];
   return { username: user.username, roles };
+}
+
+function readStringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -51,3 +51,18 @@ test('ProblemError carries the problem and its status', () => {
   assert.equal(error.message, 'Not found: No such study.');
   assert.ok(error instanceof Error);
 });
+
+test('validation errors and extension members are kept for the screen to show', () => {
+  const body = JSON.stringify({
+    title: 'Invalid routing configuration',
+    status: 422,
+    detail: 'the routing configuration is invalid',
+    code: 'CONFER_ERR_ROUTING_CONFIG_INVALID',
+    errors: [{ path: 'rules[0].then.target', message: 'unknown pool p-9' }, { nonsense: true }, 'x'],
+    ownerId: 'r-2',
+    since: '2024-07-01T10:00:00.000Z',
+  });
+  const problem = problemFromResponse(422, 'application/problem+json', body);
+  assert.deepEqual(problem.errors, [{ path: 'rules[0].then.target', message: 'unknown pool p-9' }]);
+  assert.deepEqual(problem.extensions, { ownerId: 'r-2', since: '2024-07-01T10:00:00.000Z' });
+});

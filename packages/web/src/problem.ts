@@ -1,5 +1,11 @@
 // Errors from the Confer server as RFC 9457 problem details, so every screen shows them the same way.
 
+/** One problem with one field of a submitted document, e.g. a routing rule (`path` is a JSON path). */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
 /** An RFC 9457 problem, plus Confer's stable `code` (e.g. `CONFER_ERR_AUTH_INVALID_CREDENTIALS`). */
 export interface Problem {
   type: string;
@@ -7,7 +13,13 @@ export interface Problem {
   status: number;
   detail?: string;
   code?: string;
+  /** Every validation error, when the server lists them (e.g. a 422 for a routing configuration). */
+  errors?: FieldError[];
+  /** Other extension members the server added, e.g. `ownerId` and `since` for a case already claimed. */
+  extensions?: Record<string, unknown>;
 }
+
+const standardMembers = new Set(['type', 'title', 'status', 'detail', 'code', 'errors', 'instance']);
 
 /** Thrown by the API client for any failed request, so callers catch one type. */
 export class ProblemError extends Error {
@@ -46,6 +58,10 @@ export function problemFromResponse(status: number, contentType: string | null, 
         else if (fallback.detail !== undefined && problem.title === fallback.title)
           problem.detail = fallback.detail;
         if (typeof b.code === 'string' && b.code !== '') problem.code = b.code;
+        const errors = readFieldErrors(b.errors);
+        if (errors.length > 0) problem.errors = errors;
+        const extensions = Object.fromEntries(Object.entries(b).filter(([key]) => !standardMembers.has(key)));
+        if (Object.keys(extensions).length > 0) problem.extensions = extensions;
         return problem;
       }
     } catch {
@@ -53,6 +69,16 @@ export function problemFromResponse(status: number, contentType: string | null, 
     }
   }
   return fallback;
+}
+
+function readFieldErrors(value: unknown): FieldError[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item): FieldError[] => {
+    if (typeof item !== 'object' || item === null) return [];
+    const { path, message } = item as Record<string, unknown>;
+    if (typeof message !== 'string') return [];
+    return [{ path: typeof path === 'string' ? path : '', message }];
+  });
 }
 
 /** The problem to show when the server could not be reached at all. */
