@@ -127,6 +127,9 @@ export interface CompiledRouting {
   partners: ReadonlyMap<string, Partner>;
   shifts: ReadonlyMap<string, CompiledShift>;
   shiftList: readonly CompiledShift[];
+  /** Shifts whose covers list the site (by lower-cased site id), and those that list no site (cover all). */
+  shiftsBySite: ReadonlyMap<string, CompiledShift[]>;
+  shiftsForAnySite: readonly CompiledShift[];
   pools: ReadonlyMap<string, Pool>;
   rosterByShift: ReadonlyMap<string, CompiledRosterEntry[]>;
   rosterEntries: readonly CompiledRosterEntry[];
@@ -262,6 +265,12 @@ export function compileRouting(config: RoutingConfig): CompiledRouting {
   }));
   const shifts = new Map<string, CompiledShift>();
   for (const s of shiftList) shifts.set(s.shift.id, s);
+  const shiftsBySite = new Map<string, CompiledShift[]>();
+  const shiftsForAnySite: CompiledShift[] = [];
+  for (const s of shiftList) {
+    if (!s.covers.siteIds) shiftsForAnySite.push(s);
+    else for (const siteId of s.covers.siteIds.set) push(shiftsBySite, siteId, s);
+  }
   const pools = new Map<string, Pool>();
   for (const p of config.pools ?? []) pools.set(p.id, p);
   const rosterEntries: CompiledRosterEntry[] = config.rosters.map((e: RosterEntry) => ({
@@ -286,6 +295,8 @@ export function compileRouting(config: RoutingConfig): CompiledRouting {
     partners,
     shifts,
     shiftList,
+    shiftsBySite,
+    shiftsForAnySite,
     pools,
     rosterByShift,
     rosterEntries,

@@ -5,6 +5,7 @@ import {
   type CompiledRosterEntry,
   type CompiledRouting,
   type CompiledRule,
+  type CompiledShift,
   type DatedSpan,
   type OnShiftSnapshot,
   spanCoversDay,
@@ -60,8 +61,16 @@ function coveringShifts(
   siteId: string | null,
 ): Set<string> {
   const ids = new Set<string>();
-  for (const s of compiled.shiftList) {
-    if (coversCase(s.covers, view, siteId, rule.requireSubspecialties)) ids.add(s.shift.id);
+  const consider = (shifts: readonly CompiledShift[]) => {
+    for (const s of shifts) {
+      if (coversCase(s.covers, view, siteId, rule.requireSubspecialties)) ids.add(s.shift.id);
+    }
+  };
+  if (siteId === null) consider(compiled.shiftList);
+  else {
+    // Only shifts that list the site or list none can cover it: an index spares scanning every shift.
+    consider(compiled.shiftsBySite.get(siteId.toLowerCase()) ?? []);
+    consider(compiled.shiftsForAnySite);
   }
   return ids;
 }
