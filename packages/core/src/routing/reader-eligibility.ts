@@ -167,6 +167,12 @@ export function evaluateTarget(
       described = 'anyone on shift now, anywhere';
       break;
     }
+    default: {
+      // Only an unvalidated config gets here; route nowhere rather than throw mid-decision.
+      candidateIds = new Set();
+      relevant = { kind: 'skip' };
+      described = `an unknown target kind ${JSON.stringify((target as { kind: unknown }).kind)}`;
+    }
   }
   if (candidateIds.size === 0 && noCandidates === undefined) noCandidates = 'nobody is rostered for it';
 

@@ -270,7 +270,7 @@ test('follow the sun: at each UTC instant only the reader whose local day shift 
     assert.equal(d.assigneeId, expected, iso);
     assert.deepEqual(d.eligibleReaderIds, [expected], iso);
   }
-  // 06:00Z: Sydney's day ended at 07:00Z? No: 16:00 in Sydney, so Sydney still has it; London opens at 07:00Z.
+  // 06:30Z is 16:30 in Sydney and 07:30 in London: still Sydney's, London opens at 08:00 BST (07:00Z).
   const overlap = Date.parse('2026-06-09T06:30:00Z');
   assert.deepEqual(route(followTheSun, ctCase(overlap, { siteId: 'N1' }), overlap).eligibleReaderIds, [
     'syd',
