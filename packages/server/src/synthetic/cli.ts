@@ -1,16 +1,17 @@
 // Writes synthetic Part 10 studies for dcmtk, Orthanc, the demo and benchmarks:
 //   node packages/server/src/synthetic/cli.ts --out DIR --studies N --modality CT|MR|CR|US|mixed --seed S
-//        [--tiny] [--slices N] [--frames N] [--protocol ID] [--from YYYY-MM-DD] [--span-days N]
+//        [--tiny | --small] [--slices N] [--frames N] [--protocol ID] [--from YYYY-MM-DD] [--span-days N]
 //        [--reports P] [--implicit] [--manifest FILE]
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { TransferSyntax } from '../dicom/transfer-syntax.ts';
 import { CohortModality, planCohort } from './cohort.ts';
-import { PROTOCOLS } from './protocols.ts';
+import { ON_REQUEST_PROTOCOLS, PROTOCOLS } from './protocols.ts';
 import { writeStudyToDir } from './write-study.ts';
 
 const USAGE = `usage: node packages/server/src/synthetic/cli.ts --out DIR [--studies N] [--modality CT|MR|CR|US|mixed]
-       [--seed S] [--tiny] [--slices N] [--frames N] [--protocol ${PROTOCOLS.map((p) => p.id).join('|')}]
+       [--seed S] [--tiny | --small] [--slices N] [--frames N]
+       [--protocol ${[...PROTOCOLS, ...ON_REQUEST_PROTOCOLS].map((p) => p.id).join('|')}]
        [--from YYYY-MM-DD] [--span-days N] [--reports PROBABILITY] [--implicit] [--manifest FILE]`;
 
 function fail(message: string): never {
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     spanDays: positiveInt('span-days', v['span-days'], 28)!,
     reportProbability: reports,
     tiny: v.tiny ?? false,
+    small: v.small ?? false,
     ...(v.slices !== undefined ? { slices: positiveInt('slices', v.slices)! } : {}),
     ...(v.frames !== undefined ? { usFrames: positiveInt('frames', v.frames)! } : {}),
     ...(v.implicit ? { transferSyntaxUid: TransferSyntax.ImplicitVRLittleEndian } : {}),
@@ -100,6 +102,7 @@ function parse() {
       protocol: { type: 'string' },
       seed: { type: 'string' },
       tiny: { type: 'boolean' },
+      small: { type: 'boolean' },
       slices: { type: 'string' },
       frames: { type: 'string' },
       from: { type: 'string' },

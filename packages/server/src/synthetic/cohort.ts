@@ -26,6 +26,8 @@ export interface CohortOptions {
   slices?: number;
   usFrames?: number;
   tiny?: boolean;
+  /** Demo-sized pixels and at most 20 axial slices (StudySpec.small). */
+  small?: boolean;
   transferSyntaxUid?: string;
 }
 
@@ -91,6 +93,7 @@ export function planCohort(options: CohortOptions): SyntheticStudy[] {
       accessionNumber: `${site.idPrefix}${year}${String(counter).padStart(8, '0')}`,
       report: rng.chance(reportProbability),
       tiny: options.tiny ?? false,
+      ...(options.small ? { small: true } : {}),
       ...(options.slices !== undefined ? { slices: options.slices } : {}),
       ...(options.usFrames !== undefined ? { usFrames: options.usFrames } : {}),
       ...(options.transferSyntaxUid !== undefined ? { transferSyntaxUid: options.transferSyntaxUid } : {}),

@@ -85,8 +85,15 @@ export interface StudyProtocol {
   fovMm: number;
   /** Centre of that field of view in the phantom's y, mm. */
   fovCentreYMm: number;
+  /** Centre of that field of view in the phantom's x, mm; 0 (the midline) when absent. */
+  fovCentreXMm?: number;
   /** Why a referrer asks for this: filled into (0040,1002). */
   reasons: string[];
+  /**
+   * Clinical pathways this protocol is run under, e.g. stroke: the description the order then carries
+   * (the protocol a routing rule matches on) and the reasons a referrer gives for it.
+   */
+  pathways?: Record<string, { studyDescription: string; reasons: string[] }>;
   series: SeriesProtocol[];
 }
 
@@ -108,6 +115,16 @@ export const PROTOCOLS: readonly StudyProtocol[] = [
     fovMm: 250,
     fovCentreYMm: 28,
     reasons: ['Sudden onset headache', 'Fall with head strike on anticoagulation', 'Acute confusion'],
+    pathways: {
+      stroke: {
+        studyDescription: 'CT HEAD STROKE PROTOCOL',
+        reasons: [
+          'Acute left-sided weakness, last known well 50 minutes ago',
+          'Sudden expressive aphasia, onset within 2 hours',
+          'Facial droop and right arm drift, thrombolysis candidate',
+        ],
+      },
+    },
     series: [
       { kind: 'ct-localizer', seriesNumber: 1, description: 'Topogram 0.6 T20f' },
       {
@@ -196,6 +213,12 @@ export const PROTOCOLS: readonly StudyProtocol[] = [
     fovMm: 240,
     fovCentreYMm: 28,
     reasons: ['Recurrent headaches', 'Suspected demyelination', 'Transient visual disturbance'],
+    pathways: {
+      stroke: {
+        studyDescription: 'MR BRAIN STROKE PROTOCOL',
+        reasons: ['Wake-up stroke, onset unknown', 'Transient ischaemic attack, query infarct'],
+      },
+    },
     series: [
       {
         kind: 'mr-axial',
@@ -316,12 +339,69 @@ export const PROTOCOLS: readonly StudyProtocol[] = [
   },
 ];
 
-/** The protocol with this id, or an error naming the known ones. */
+/**
+ * Protocols made only when asked for by id, never drawn at random: a new one here leaves every seeded
+ * study and cohort exactly as it was, which adding it to PROTOCOLS would not.
+ */
+export const ON_REQUEST_PROTOCOLS: readonly StudyProtocol[] = [
+  {
+    // The phantom ends at the upper thighs, so the "knee" images its lowest stations (the right femoral
+    // shaft in muscle and fat) through a knee-sized field of view: the headers are a knee MR's, the
+    // pixels a stand-in that looks like a limb.
+    id: 'mr-knee',
+    modality: 'MR',
+    studyDescription: 'MR KNEE RIGHT WITHOUT CONTRAST',
+    bodyPartExamined: 'KNEE',
+    contrast: false,
+    zTopMm: 40,
+    zBottomMm: 0,
+    defaultSlices: 20,
+    fovMm: 180,
+    fovCentreYMm: 43,
+    fovCentreXMm: -102,
+    reasons: [
+      'Twisting injury, locking, query meniscal tear',
+      'Persistent effusion after fall',
+      'Instability, query ACL tear',
+    ],
+    series: [
+      {
+        kind: 'mr-axial',
+        seriesNumber: 2,
+        description: 'AX PD TSE',
+        // The renderer knows T1, T2 and FLAIR signal; of those, proton density looks most like T1.
+        weighting: 'T1',
+        scanningSequence: ['SE'],
+        sequenceVariant: ['SK', 'SP'],
+        repetitionTimeMs: 3200,
+        echoTimeMs: 30,
+        echoTrainLength: 9,
+        flipAngleDeg: 150,
+        window: { centre: 1100, width: 2200, explanation: 'PD' },
+      },
+      {
+        kind: 'mr-axial',
+        seriesNumber: 3,
+        description: 'AX T2 TSE FS',
+        weighting: 'T2',
+        scanningSequence: ['SE'],
+        sequenceVariant: ['SK', 'SP', 'SS'],
+        repetitionTimeMs: 4000,
+        echoTimeMs: 70,
+        echoTrainLength: 12,
+        flipAngleDeg: 150,
+        window: { centre: 1400, width: 2800, explanation: 'T2' },
+      },
+    ],
+  },
+];
+
+/** The protocol with this id (drawable or on request), or an error naming the known ones. */
 export function protocolById(id: string): StudyProtocol {
-  const p = PROTOCOLS.find((x) => x.id === id);
+  const p = PROTOCOLS.find((x) => x.id === id) ?? ON_REQUEST_PROTOCOLS.find((x) => x.id === id);
   if (!p)
     throw new RangeError(
-      `unknown synthetic protocol "${id}"; known: ${PROTOCOLS.map((x) => x.id).join(', ')}`,
+      `unknown synthetic protocol "${id}"; known: ${[...PROTOCOLS, ...ON_REQUEST_PROTOCOLS].map((x) => x.id).join(', ')}`,
     );
   return p;
 }

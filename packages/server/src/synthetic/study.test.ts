@@ -7,11 +7,18 @@ import { resolveTag } from '../dicom/dictionary.ts';
 import { readPart10Header } from '../dicom/part10.ts';
 import { Tag } from '../dicom/tags.ts';
 import { TransferSyntax } from '../dicom/transfer-syntax.ts';
+import { planCohort } from './cohort.ts';
 import { patientAge } from './local-time.ts';
 import { Rng } from './prng.ts';
-import { PROTOCOLS, SopClass } from './protocols.ts';
+import { ON_REQUEST_PROTOCOLS, PROTOCOLS, protocolsFor, SopClass } from './protocols.ts';
 import { DEFAULT_SITES } from './sites.ts';
-import { generateStudy, planStudy, type StudySpec, type SyntheticInstance } from './study.ts';
+import {
+  generateStudy,
+  ProcedurePriority,
+  planStudy,
+  type StudySpec,
+  type SyntheticInstance,
+} from './study.ts';
 
 const at = new Date('2026-03-10T14:30:00Z');
 const site = DEFAULT_SITES[2]!; // Brightwater, America/New_York: EDT from 8 March 2026
@@ -217,4 +224,131 @@ test('implicit VR little endian is available; other syntaxes are refused with th
       ),
     /explicit or implicit VR little endian/,
   );
+});
+
+test('studies made without priority, pathway or small are byte for byte what they were', () => {
+  // Digests of outputs from before those options existed. Change them only with a generator change that
+  // is meant to alter every synthetic study (seeded demo and benchmark data with it).
+  const golden: Record<string, string> = {
+    'ct-head-tiny': '823cb37cf0295bbe',
+    'ct-head': '38ccf973730f457e',
+    'mr-brain-tiny': 'ac0df5c217de19c6',
+    'cr-chest-ap': '62e4e5bcacff83ec',
+    'us-abdomen-tiny': '968d3565d1815864',
+  };
+  for (const [key, digest] of Object.entries(golden)) {
+    const id = key.replace(/-tiny$/, '');
+    const spec: StudySpec = {
+      site: DEFAULT_SITES[1]!,
+      studyDateTime: at,
+      protocol: id,
+      slices: 2,
+      usFrames: 2,
+      tiny: key.endsWith('-tiny'),
+      report: true,
+    };
+    const h = createHash('sha256');
+    for (const i of generateStudy(spec, new Rng(`golden-${id}`))) h.update(i.part10);
+    assert.equal(h.digest('hex').slice(0, 16), digest, key);
+  }
+  const h = createHash('sha256');
+  const cohort = planCohort({
+    studies: 12,
+    seed: 'golden',
+    from: new Date('2026-03-02T00:00:00Z'),
+    tiny: true,
+    slices: 2,
+  });
+  for (const s of cohort) for (const i of s.instances()) h.update(i.part10);
+  assert.equal(h.digest('hex').slice(0, 16), '4f96372d0450bccb', 'cohort');
+});
+
+test('a priority is written as Requested Procedure Priority; none is written without one', () => {
+  const rng = () => new Rng('priority');
+  const spec: StudySpec = { site, studyDateTime: at, protocol: 'cr-chest-ap', tiny: true };
+  const stat = planStudy({ ...spec, priority: ProcedurePriority.Stat }, rng());
+  assert.equal(stat.priority, 'STAT');
+  const { dataset } = read(stat.instances().next().value!);
+  assert.equal(firstString(dataset, t('RequestedProcedurePriority')), 'STAT');
+  const plain = planStudy(spec, rng());
+  assert.equal(plain.priority, undefined);
+  assert.equal(read(plain.instances().next().value!).dataset[t('RequestedProcedurePriority')], undefined);
+  assert.equal(plain.studyUid, stat.studyUid, 'the priority changes nothing else');
+});
+
+test('a stroke pathway names the protocol in the study and requested procedure descriptions', () => {
+  const spec: StudySpec = { site, studyDateTime: at, protocol: 'ct-head', tiny: true, slices: 2 };
+  const stroke = planStudy({ ...spec, pathway: 'stroke', priority: ProcedurePriority.Stat }, new Rng('s'));
+  const plain = planStudy(spec, new Rng('s'));
+  assert.equal(stroke.studyDescription, 'CT HEAD STROKE PROTOCOL');
+  assert.equal(stroke.pathway, 'stroke');
+  assert.equal(stroke.studyUid, plain.studyUid);
+  assert.notEqual(stroke.reasonForStudy, plain.reasonForStudy);
+  for (const instance of stroke.instances()) {
+    const { dataset } = read(instance);
+    assert.equal(firstString(dataset, Tag.StudyDescription), 'CT HEAD STROKE PROTOCOL');
+    const request = dataset[t('RequestAttributesSequence')]!.Value![0] as DicomJsonDataset;
+    assert.equal(firstString(request, t('RequestedProcedureDescription')), 'CT HEAD STROKE PROTOCOL');
+    assert.equal(firstString(request, t('ReasonForTheRequestedProcedure')), stroke.reasonForStudy);
+    assert.equal(firstString(dataset, t('ProtocolName')), 'CT HEAD STROKE PROTOCOL');
+  }
+  assert.throws(
+    () => planStudy({ ...spec, protocol: 'cr-chest-ap', pathway: 'stroke' }, new Rng('s')),
+    /protocol "cr-chest-ap" has no "stroke" pathway/,
+  );
+});
+
+test('small studies are demo-sized: CT 256x256 and 20 slices, MR 128, CR 512, US 320x240', () => {
+  const dims = (protocol: string) => {
+    const study = planStudy({ site, studyDateTime: at, protocol, small: true }, new Rng(`small-${protocol}`));
+    assert.equal(study.small, true);
+    const first = [...study.instances()].filter((i) => i.modality !== 'SR');
+    const { dataset, pixelBytes } = read(first.at(-1)!);
+    return {
+      count: study.series.map((s) => s.instanceCount),
+      rows: firstNumber(dataset, Tag.Rows),
+      columns: firstNumber(dataset, Tag.Columns),
+      frames: firstNumber(dataset, Tag.NumberOfFrames) ?? 1,
+      pixelBytes,
+    };
+  };
+  const ct = dims('ct-chest');
+  assert.deepEqual(ct.count, [1, 20, 20]);
+  assert.equal(ct.rows, 256);
+  assert.equal(ct.pixelBytes, 256 * 256 * 2);
+  assert.equal(dims('mr-brain').rows, 128);
+  assert.equal(dims('cr-chest-2v').rows, 512);
+  const us = dims('us-abdomen');
+  assert.deepEqual([us.rows, us.columns, us.frames], [240, 320, 12]);
+  const pinned = planStudy(
+    { site, studyDateTime: at, protocol: 'ct-head', small: true, slices: 6 },
+    new Rng('p'),
+  );
+  assert.deepEqual(
+    pinned.series.map((s) => s.instanceCount),
+    [1, 6],
+    'slices, when given, win',
+  );
+  const tiny = planStudy(
+    { site, studyDateTime: at, protocol: 'ct-head', small: true, tiny: true },
+    new Rng('p'),
+  );
+  assert.equal(tiny.small, false, 'tiny wins');
+});
+
+test('an MR knee is made on request only, and reads back as a knee', () => {
+  assert.ok(!PROTOCOLS.some((p) => p.id === 'mr-knee'), 'never drawn at random');
+  assert.deepEqual(
+    protocolsFor('MR').map((p) => p.id),
+    ['mr-brain'],
+  );
+  const knee = ON_REQUEST_PROTOCOLS.find((p) => p.id === 'mr-knee')!;
+  const study = planStudy({ site, studyDateTime: at, protocol: 'mr-knee', small: true }, new Rng('knee'));
+  assert.equal(study.studyDescription, knee.studyDescription);
+  assert.equal(study.instanceCount, 40);
+  const { dataset } = read(study.instances().next().value!);
+  assert.equal(firstString(dataset, Tag.BodyPartExamined), 'KNEE');
+  assert.equal(firstString(dataset, Tag.Modality), 'MR');
+  const position = dataset[t('ImagePositionPatient')]!.Value as number[];
+  assert.ok(position[0]! < -150, `the field of view sits on the right limb (${position[0]})`);
 });

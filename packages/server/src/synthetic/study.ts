@@ -45,11 +45,33 @@ export interface StudySpec {
   usFrames?: number;
   /** 8x8 pixels (and 2 ultrasound frames) with the full header: about 2 KB a file, for protocol overhead. */
   tiny?: boolean;
+  /**
+   * Demo-sized: CT 256x256 with at most 20 slices (unless `slices` says), MR 128x128, CR 512x512, US
+   * 320x240 clips of 12 frames. Real-looking in a viewer, quick to send. `tiny` wins when both are set.
+   */
+  small?: boolean;
+  /** (0040,1003) Requested Procedure Priority. Absent, none is written, as from most modalities. */
+  priority?: ProcedurePriority;
+  /**
+   * A clinical pathway of the protocol (see StudyProtocol.pathways), e.g. 'stroke' for 'ct-head': the
+   * study and requested procedure descriptions then name the pathway's protocol, and the reason fits it.
+   */
+  pathway?: string;
   /** Add a Basic Text SR preliminary report that describes the study's synthetic findings. */
   report?: boolean;
   /** Explicit (default) or implicit VR little endian. */
   transferSyntaxUid?: string;
 }
+
+/** (0040,1003) Requested Procedure Priority values (PS3.3 C.4.11). */
+export const ProcedurePriority = {
+  Stat: 'STAT',
+  High: 'HIGH',
+  Routine: 'ROUTINE',
+  Medium: 'MEDIUM',
+  Low: 'LOW',
+} as const;
+export type ProcedurePriority = (typeof ProcedurePriority)[keyof typeof ProcedurePriority];
 
 /** One generated file. */
 export interface SyntheticInstance {
@@ -110,6 +132,12 @@ export interface SyntheticStudy {
   findings: SyntheticFinding[];
   transferSyntaxUid: string;
   tiny: boolean;
+  /** Demo-sized pixels (StudySpec.small) and not tiny. */
+  small: boolean;
+  /** (0040,1003) as written; absent when none is. */
+  priority?: ProcedurePriority;
+  /** The pathway the study was made for, when one was asked for. */
+  pathway?: string;
   /** Generates the study's files lazily, in series then instance order; each call starts afresh. */
   instances(): Generator<SyntheticInstance, void, undefined>;
 }
@@ -125,6 +153,13 @@ const SERIES_GAP_MS = 4 * 60_000;
 const REPORT_DELAY_MS = 95 * 60_000;
 const REPORT_SERIES_NUMBER = 999;
 const CT_RESCALE_INTERCEPT = -1024;
+/** Axial slices of a small study when the spec does not say. */
+const SMALL_MAX_SLICES = 20;
+
+/** A dimension for the study's size: 8 when tiny, `small` when small, else `full`. */
+function px(plan: StudyPlan, full: number, small: number): number {
+  return plan.tiny ? 8 : plan.small ? small : full;
+}
 
 interface SeriesPlan {
   index: number;
@@ -240,8 +275,16 @@ function planStudyInternal(spec: StudySpec, rng: Rng): StudyPlan {
   const patient = spec.patient ?? generatePatient(studyRng.derive('patient'), site, spec.studyDateTime);
   const local = localDicomTime(spec.studyDateTime, site.timeZone);
   const tiny = spec.tiny ?? false;
-  const slices = Math.max(1, Math.floor(spec.slices ?? protocol.defaultSlices));
-  const usFrames = Math.max(1, Math.floor(spec.usFrames ?? (tiny ? 2 : 24)));
+  const small = !tiny && (spec.small ?? false);
+  const pathway = spec.pathway === undefined ? undefined : protocol.pathways?.[spec.pathway];
+  if (spec.pathway !== undefined && !pathway) {
+    throw new RangeError(
+      `protocol "${protocol.id}" has no "${spec.pathway}" pathway; it has: ${Object.keys(protocol.pathways ?? {}).join(', ') || 'none'}`,
+    );
+  }
+  const defaultSlices = small ? Math.min(SMALL_MAX_SLICES, protocol.defaultSlices) : protocol.defaultSlices;
+  const slices = Math.max(1, Math.floor(spec.slices ?? defaultSlices));
+  const usFrames = Math.max(1, Math.floor(spec.usFrames ?? (tiny ? 2 : small ? 12 : 24)));
   const studyUid = studyRng.uid();
   const frameOfReferenceUid = studyRng.uid();
   const accessionNumber =
@@ -249,7 +292,8 @@ function planStudyInternal(spec: StudySpec, rng: Rng): StudyPlan {
   const studyId = String(studyRng.int(10000, 99999));
   const referringPhysicianName = physicianName(studyRng);
   const operatorName = syntheticName(studyRng).name;
-  const reasonForStudy = studyRng.pick(protocol.reasons);
+  // One draw either way, so a pathway changes the reason and nothing else that is drawn.
+  const reasonForStudy = studyRng.pick(pathway ? pathway.reasons : protocol.reasons);
   const deviceSerialNumber = studyRng.digits(6);
   const findings = drawFindings(protocol, studyRng.derive('findings'));
 
@@ -292,7 +336,7 @@ function planStudyInternal(spec: StudySpec, rng: Rng): StudyPlan {
     accessionNumber,
     studyId,
     protocolId: protocol.id,
-    studyDescription: protocol.studyDescription,
+    studyDescription: pathway ? pathway.studyDescription : protocol.studyDescription,
     bodyPartExamined: protocol.bodyPartExamined,
     site,
     patient,
@@ -309,6 +353,9 @@ function planStudyInternal(spec: StudySpec, rng: Rng): StudyPlan {
     findings,
     transferSyntaxUid,
     tiny,
+    small,
+    ...(spec.priority !== undefined ? { priority: spec.priority } : {}),
+    ...(spec.pathway !== undefined ? { pathway: spec.pathway } : {}),
   };
 }
 
@@ -407,6 +454,9 @@ function studyDataset(plan: StudyPlan): WritableDataset {
     Manufacturer: 'Confer Synthetic',
     SoftwareVersions: 'confer-synthetic 1',
   });
+  // Not part of the image IODs' Request Attributes macro, but RIS-integrated modalities copy it from the
+  // worklist (a standard extended SOP class), and it is what a reading worklist sorts by.
+  if (plan.priority !== undefined) put(ds, 'RequestedProcedurePriority', plan.priority);
   return ds;
 }
 
@@ -481,7 +531,7 @@ function fillInstance(plan: StudyPlan, sp: SeriesPlan, k: number, rng: Rng, ds: 
   const start = sp.series.startedAt.getTime();
   switch (p.kind) {
     case 'ct-localizer': {
-      const size = plan.tiny ? 8 : 512;
+      const size = px(plan, 512, 256);
       const zTop = protocol.zTopMm + 30;
       const zBottom = protocol.zBottomMm - 30;
       const widthMm = protocol.fovMm;
@@ -521,8 +571,8 @@ function fillInstance(plan: StudyPlan, sp: SeriesPlan, k: number, rng: Rng, ds: 
       return;
     }
     case 'ct-axial': {
-      const size = plan.tiny ? 8 : 512;
-      const g = axialGeometry(size, protocol.fovMm, 0, protocol.fovCentreYMm);
+      const size = px(plan, 512, 256);
+      const g = axialGeometry(size, protocol.fovMm, protocol.fovCentreXMm ?? 0, protocol.fovCentreYMm);
       const spacing = (protocol.zTopMm - protocol.zBottomMm) / plan.slices;
       const z = round2(protocol.zTopMm - (k + 0.5) * spacing);
       const pixels = renderCtSlice({
@@ -565,8 +615,8 @@ function fillInstance(plan: StudyPlan, sp: SeriesPlan, k: number, rng: Rng, ds: 
       return;
     }
     case 'mr-axial': {
-      const size = plan.tiny ? 8 : 256;
-      const g = axialGeometry(size, protocol.fovMm, 0, protocol.fovCentreYMm);
+      const size = px(plan, 256, 128);
+      const g = axialGeometry(size, protocol.fovMm, protocol.fovCentreXMm ?? 0, protocol.fovCentreYMm);
       const spacing = (protocol.zTopMm - protocol.zBottomMm) / plan.slices;
       const z = round2(protocol.zTopMm - (k + 0.5) * spacing);
       const pixels = renderMrSlice({
@@ -609,7 +659,7 @@ function fillInstance(plan: StudyPlan, sp: SeriesPlan, k: number, rng: Rng, ds: 
       return;
     }
     case 'cr-view': {
-      const size = plan.tiny ? 8 : 2048;
+      const size = px(plan, 2048, 512);
       const lateral = p.view === 'LATERAL';
       const pixels = renderProjection({
         rows: size,
@@ -648,8 +698,8 @@ function fillInstance(plan: StudyPlan, sp: SeriesPlan, k: number, rng: Rng, ds: 
     }
     case 'us-cine': {
       const clip = p.clips[k]!;
-      const rows = plan.tiny ? 8 : 480;
-      const columns = plan.tiny ? 8 : 640;
+      const rows = px(plan, 480, 240);
+      const columns = px(plan, 640, 320);
       const frames = plan.usFrames;
       const pixels = renderUltrasound({ rows, columns, frames, colour: clip.colour, cycles: 2, rng });
       timestamps(plan, ds, new Date(start + 60_000 + k * 90_000), true);
