@@ -14,8 +14,13 @@ import type { ConferConfig, SiteConfig } from './config/config.ts';
 import { registerDicomweb } from './dicomweb/index.ts';
 import { DimseServer } from './dimse/server.ts';
 import { type AppDeps, buildApp } from './http/app.ts';
+import { worklistRoutes } from './http/worklist-routes.ts';
 import { FileBlobStore } from './store/blob-store.ts';
 import { migrateToLatest, openStore, type Store } from './store/database.ts';
+import { RoutingConfigStore } from './worklist/routing-config-store.ts';
+import { loadRoutingFile } from './worklist/routing-file.ts';
+import { WorklistBus } from './worklist/worklist-bus.ts';
+import { WorklistService } from './worklist/worklist-service.ts';
 
 export const CONFER_VERSION = '0.1.0';
 
@@ -28,6 +33,14 @@ export interface ConferHandle {
   access: AccessService;
   ingest: ArchiveIngestService;
   monitor: StudyCompletionMonitor;
+  worklist: WorklistService;
+  routing: RoutingConfigStore;
+  bus: WorklistBus;
+  /**
+   * One turn of the clockwork: announce quiet studies, create and route their cases, expire leases, fire
+   * SLA timers, re-route waiting cases, pick up other nodes' changes. The timer calls it; tests call it.
+   */
+  tick(): Promise<void>;
   app: FastifyInstance;
   /** The first admin's generated password, when Confer made one on this start. */
   generatedAdminPassword: string | undefined;
@@ -41,7 +54,7 @@ export interface StartOptions {
   /** Route groups added to the HTTP app after DICOMweb. */
   plugins?: AppDeps['plugins'];
   webRoot?: string;
-  /** Run the study:complete check on a timer (off in tests, which call monitor.tick()). */
+  /** Run the clockwork (study:complete, leases, SLA timers, re-routing) on a timer; off in tests, which call tick(). */
   completionTimer?: boolean;
 }
 
@@ -70,6 +83,27 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
     const access = new AccessService({ db: store.db, clock, sessionTtlMs: config.sessionTtlMs });
     const generatedAdminPassword = await ensureAdmin(access, config);
 
+    const routing = new RoutingConfigStore({ db: store.db, clock });
+    await routing.refresh();
+    if (config.routingFile) {
+      const loaded = await loadRoutingFile(routing, config.routingFile);
+      if (loaded)
+        log.info({ version: loaded.version, file: config.routingFile }, 'routing configuration loaded');
+    }
+    const bus = new WorklistBus();
+    const worklist = new WorklistService({
+      db: store.db,
+      clock,
+      audit,
+      routing,
+      bus,
+      leaseMs: config.claimLeaseMs,
+      logger: log.child({ component: 'worklist' }),
+    });
+    // Studies completed while Confer was down (or before the worklist existed) become cases now.
+    await worklist.catchUp();
+    await worklist.pollRemoteChanges();
+
     const app = await buildApp({
       config,
       clock,
@@ -81,7 +115,17 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       retrieve,
       version: CONFER_VERSION,
       ...(options.webRoot ? { webRoot: options.webRoot } : {}),
-      plugins: [registerDicomweb, ...(options.plugins ?? [])],
+      plugins: [
+        registerDicomweb,
+        worklistRoutes({
+          worklist,
+          routing,
+          bus,
+          clock,
+          ...(config.routingFile ? { routingFile: config.routingFile } : {}),
+        }),
+        ...(options.plugins ?? []),
+      ],
       logger: { level: config.logLevel === 'silent' ? 'silent' : 'warn' },
     });
     cleanup.unshift(() => app.close());
@@ -118,20 +162,28 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
     const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
     const host = config.bindAddress.includes(':') ? `[${config.bindAddress}]` : config.bindAddress;
 
+    const tick = async (): Promise<void> => {
+      const events = await monitor.tick();
+      for (const e of events) {
+        log.info({ event: e.type, eventId: e.eventId, instances: e.numInstances }, 'study complete');
+        await worklist.onStudyComplete(e);
+      }
+      await routing.refresh();
+      await worklist.tick();
+      await worklist.pollRemoteChanges();
+    };
     let timer: NodeJS.Timeout | undefined;
     if (options.completionTimer !== false) {
-      const everyMs = Math.max(250, Math.min(5000, Math.floor(config.studyQuietPeriodMs / 4)));
+      const everyMs = Math.max(
+        100,
+        Math.min(config.worklistTickMs, Math.max(250, Math.floor(config.studyQuietPeriodMs / 4))),
+      );
       let running = false;
       timer = setInterval(() => {
         if (running) return;
         running = true;
-        monitor
-          .tick()
-          .then((events) => {
-            for (const e of events)
-              log.info({ event: e.type, eventId: e.eventId, instances: e.numInstances }, 'study complete');
-          })
-          .catch((err: Error) => log.warn({ err: err.message }, 'study:complete check failed; will retry'))
+        tick()
+          .catch((err: Error) => log.warn({ err: err.message }, 'worklist clockwork failed; will retry'))
           .finally(() => {
             running = false;
           });
@@ -149,6 +201,10 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       access,
       ingest,
       monitor,
+      worklist,
+      routing,
+      bus,
+      tick,
       app,
       generatedAdminPassword,
       close(opts = {}) {

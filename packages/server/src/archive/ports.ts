@@ -18,6 +18,8 @@ export interface Actor {
   roles: readonly string[];
   /** The site the actor belongs to (a calling AE maps to one site); null when none. */
   siteId: string | null;
+  /** The user behind a session or an API token: how the worklist finds the reader a user acts as. */
+  username?: string;
 }
 
 export const Protocol = { Dimse: 'dimse', Dicomweb: 'dicomweb', Api: 'api', Cli: 'cli' } as const;

@@ -205,6 +205,7 @@ export class AccessService {
       name: row.username,
       roles: JSON.parse(row.roles),
       siteId: row.site_id,
+      username: row.username,
     };
   }
 
@@ -316,6 +317,7 @@ export class AccessService {
       name: `${row.username}/${row.name}`,
       roles: JSON.parse(row.roles),
       siteId: row.site_id,
+      username: row.username,
     };
   }
 }

@@ -35,6 +35,14 @@ export interface ConferConfig {
   httpBodyLimitBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   demo: boolean;
+  /** With the demo: synthetic studies sent through DICOM per hour (0 = none). */
+  demoStudiesPerHour: number;
+  /** Routing configuration (JSON) loaded as a new version at start when it differs, and on POST /api/routing/reload. */
+  routingFile: string | undefined;
+  /** A claim lasts this long without a heartbeat; then the case returns to the worklist. */
+  claimLeaseMs: number;
+  /** How often leases, SLA timers and time-based routing are checked. */
+  worklistTickMs: number;
   sites: SiteConfig[];
 }
 
@@ -57,6 +65,10 @@ export const defaultConfig: ConferConfig = {
   httpBodyLimitBytes: 4 * 1024 * 1024 * 1024,
   logLevel: 'info',
   demo: false,
+  demoStudiesPerHour: 120,
+  routingFile: undefined,
+  claimLeaseMs: 120_000,
+  worklistTickMs: 5_000,
   sites: [],
 };
 
@@ -91,6 +103,10 @@ const FIELDS: { key: keyof ConferConfig; env: string; kind: Kind; min?: number }
   { key: 'httpBodyLimitBytes', env: 'CONFER_HTTP_BODY_LIMIT_BYTES', kind: 'int', min: 1024 },
   { key: 'logLevel', env: 'CONFER_LOG_LEVEL', kind: 'level' },
   { key: 'demo', env: 'CONFER_DEMO', kind: 'bool' },
+  { key: 'demoStudiesPerHour', env: 'CONFER_DEMO_STUDIES_PER_HOUR', kind: 'int', min: 0 },
+  { key: 'routingFile', env: 'CONFER_ROUTING_FILE', kind: 'string' },
+  { key: 'claimLeaseMs', env: 'CONFER_CLAIM_LEASE_MS', kind: 'int', min: 5_000 },
+  { key: 'worklistTickMs', env: 'CONFER_WORKLIST_TICK_MS', kind: 'int', min: 100 },
 ];
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -1,4 +1,5 @@
 import { type Clock, can, Permission } from '@confer/core';
+import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AuditLog } from '../archive/audit-log.ts';
 import { AuditOutcome, type IngestService, QueryError, type QueryService } from '../archive/ports.ts';
@@ -6,6 +7,7 @@ import type { RetrieveService } from '../archive/retrieve-service.ts';
 import { type AccessService, AuthError } from '../auth/access-service.ts';
 import type { ConferConfig } from '../config/config.ts';
 import type { Store } from '../store/database.ts';
+import { WorklistError } from '../worklist/worklist-service.ts';
 import {
   originOf,
   readCookie,
@@ -42,11 +44,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: false,
   });
   app.decorateRequest('actor', undefined);
+  // Route schemas are the API's documentation: the OpenAPI document is generated from them.
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Confer API',
+        version: deps.version,
+        description:
+          'Worklist, cases, routing, AI triage and archive access. Authenticate with "Authorization: Bearer <API token>" or the session cookie from POST /api/auth/login. Errors are application/problem+json with a stable code.',
+      },
+      components: {
+        securitySchemes: {
+          apiToken: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'confer_session' },
+        },
+      },
+      security: [{ apiToken: [] }, { session: [] }],
+    },
+  });
 
   app.setErrorHandler((error: Error, request, reply) => {
     let status = 500;
     let body: ReturnType<typeof problemBody>;
-    if (error instanceof ProblemError) {
+    if (error instanceof WorklistError) {
+      status = error.status;
+      body = problemBody(status, error.code, error.message, error.extra);
+    } else if (error instanceof ProblemError) {
       status = error.status;
       body = problemBody(status, error.code, error.message, error.extra);
     } else if (error instanceof QueryError) {
@@ -228,6 +252,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   for (const plugin of deps.plugins ?? []) await plugin(app, deps);
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Unknown API paths are problem+json 404s whether or not the web app is mounted; any other GET is the web app's.
   const webRoot = deps.webRoot;

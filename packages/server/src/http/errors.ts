@@ -14,6 +14,8 @@ export const ErrorCode = {
   InvalidQuery: 'CONFER_ERR_QUERY_INVALID_KEY',
   StorageUnavailable: 'CONFER_ERR_STORAGE_UNAVAILABLE',
   Internal: 'CONFER_ERR_INTERNAL',
+  Conflict: 'CONFER_ERR_CONFLICT',
+  InvalidRoutingConfig: 'CONFER_ERR_ROUTING_CONFIG_INVALID',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -29,6 +31,22 @@ const TITLES: Record<ErrorCode, string> = {
   CONFER_ERR_QUERY_INVALID_KEY: 'Invalid query',
   CONFER_ERR_STORAGE_UNAVAILABLE: 'Storage unavailable',
   CONFER_ERR_INTERNAL: 'Internal error',
+  CONFER_ERR_CONFLICT: 'Conflict',
+  CONFER_ERR_ROUTING_CONFIG_INVALID: 'Invalid routing configuration',
+};
+
+/** Titles of codes defined by domain services (the worklist, the case lifecycle). */
+const DOMAIN_TITLES: Record<string, string> = {
+  CONFER_ERR_CASE_ALREADY_CLAIMED: 'Case already claimed',
+  CONFER_ERR_CASE_ASSIGNED_ELSEWHERE: 'Case assigned to another reader',
+  CONFER_ERR_CASE_NOT_ELIGIBLE: 'Not eligible for this case',
+  CONFER_ERR_CASE_NOT_OWNER: 'Not your case',
+  CONFER_ERR_CASE_INVALID_TRANSITION: "Not possible in the case's state",
+  CONFER_ERR_CASE_CLOSED: 'Case closed',
+  CONFER_ERR_CASE_NOT_FOUND: 'Case not found',
+  CONFER_ERR_NOT_A_READER: 'Not a reader',
+  CONFER_ERR_NO_CASE_AVAILABLE: 'No case waiting',
+  CONFER_ERR_CASE_BUSY: 'Case busy',
 };
 
 export class ProblemError extends Error {
@@ -49,15 +67,17 @@ export interface ProblemBody {
   title: string;
   status: number;
   detail: string;
-  code: ErrorCode;
+  /** An ErrorCode, or a domain code such as CONFER_ERR_CASE_ALREADY_CLAIMED. */
+  code: string;
   [key: string]: unknown;
 }
 
 export function problemBody(
   status: number,
-  code: ErrorCode,
+  code: ErrorCode | string,
   detail: string,
   extra: Record<string, unknown> = {},
 ): ProblemBody {
-  return { type: `https://confer.dev/problems/${code}`, title: TITLES[code], status, detail, code, ...extra };
+  const title = TITLES[code as ErrorCode] ?? DOMAIN_TITLES[code] ?? 'Request refused';
+  return { type: `https://confer.dev/problems/${code}`, title, status, detail, code, ...extra };
 }
