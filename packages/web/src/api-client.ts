@@ -131,6 +131,11 @@ export interface ConferApi {
   saveRoutingSection(section: string, value: unknown, comment: string): Promise<RoutingSaveResult>;
   /** Loads the server's routing file again as a new version. */
   reloadRouting(): Promise<RoutingSaveResult>;
+  /**
+   * Checks the session with a request that, answered 401, tells the session listeners: for callers that
+   * cannot see HTTP statuses themselves (an EventSource that failed).
+   */
+  verifySession(): Promise<void>;
   /** Where the live worklist stream is, for an EventSource. */
   readonly worklistStreamUrl: string;
   /** Subscribes to session expiry; returns the unsubscribe function. */
@@ -433,6 +438,10 @@ export function createConferApi(options: ConferApiOptions = {}): ConferApi {
     async reloadRouting() {
       const what = 'the routing reload';
       return readSaveResult(await sendJson('POST', '/api/routing/reload', what, undefined), what);
+    },
+
+    async verifySession() {
+      await getJson('/api/auth/me', 'the session check', undefined);
     },
 
     worklistStreamUrl: `${baseUrl}/api/worklist/stream`,

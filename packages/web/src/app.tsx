@@ -1,13 +1,18 @@
 import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
-import type { User } from './api-client.ts';
+import { abilitiesOf, type User } from './api-client.ts';
 import { useApi } from './api-context.ts';
-import { AppRoute, useAppRoute } from './app-route.ts';
+import { type AppLocation, AppRoute, useAppLocation } from './app-route.ts';
 import { AppHeader } from './components/app-header.tsx';
 import { ErrorNotice } from './components/error-notice.tsx';
+import { LiveWorklistProvider } from './live-worklist.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
+import { CasePage } from './pages/case-page.tsx';
+import { CoordinatorPage } from './pages/coordinator-page.tsx';
+import { RoutingPage } from './pages/routing-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { StudiesPage } from './pages/studies-page.tsx';
 import { SystemPage } from './pages/system-page.tsx';
+import { WorklistPage } from './pages/worklist-page.tsx';
 import { type Problem, toProblem } from './problem.ts';
 
 const SessionPhase = {
@@ -31,7 +36,7 @@ interface AppProps {
 /** The whole app: the session decides between sign-in and the signed-in pages. */
 export function App({ now }: AppProps) {
   const api = useApi();
-  const route = useAppRoute();
+  const location = useAppLocation();
   const [session, setSession] = useState<Session>({ phase: SessionPhase.Checking });
   const [signingOut, setSigningOut] = useState(false);
 
@@ -113,35 +118,70 @@ export function App({ now }: AppProps) {
       />
     );
   }
-  return (
+  const user = session.user;
+  const abilities = abilitiesOf(user);
+  // The landing page: the worklist for readers and coordinators, the studies for everyone else.
+  const route = location.route ?? (abilities.worklist ? AppRoute.Worklist : AppRoute.Studies);
+  const app = (
     <div className="app">
-      <AppHeader user={session.user} route={route} signingOut={signingOut} onSignOut={signOut} />
-      <SignedInMain route={route}>
-        {route === AppRoute.Studies && <StudiesPage now={now} />}
-        {route === AppRoute.Audit && <AuditPage user={session.user} />}
-        {route === AppRoute.System && <SystemPage />}
+      <AppHeader user={user} route={route} signingOut={signingOut} onSignOut={signOut} />
+      <SignedInMain pageKey={`${route}/${location.caseId ?? ''}`}>
+        <Page route={route} location={location} user={user} now={now} />
       </SignedInMain>
     </div>
   );
+  // One live worklist connection for everyone who has a worklist, kept across pages.
+  return abilities.worklist ? <LiveWorklistProvider>{app}</LiveWorklistProvider> : app;
+}
+
+function Page({
+  route,
+  location,
+  user,
+  now,
+}: {
+  route: AppRoute;
+  location: AppLocation;
+  user: User;
+  now: () => Date;
+}) {
+  switch (route) {
+    case AppRoute.Worklist:
+      return <WorklistPage user={user} location={location} now={now} />;
+    case AppRoute.Case:
+      return location.caseId ? (
+        <CasePage key={location.caseId} user={user} caseId={location.caseId} now={now} />
+      ) : null;
+    case AppRoute.Coordinator:
+      return <CoordinatorPage user={user} now={now} />;
+    case AppRoute.Routing:
+      return <RoutingPage user={user} location={location} />;
+    case AppRoute.Studies:
+      return <StudiesPage now={now} />;
+    case AppRoute.Audit:
+      return <AuditPage user={user} />;
+    case AppRoute.System:
+      return <SystemPage />;
+  }
 }
 
 /**
  * The main landmark. On navigation it moves focus to the new page's heading, as a full page load
  * would, so screen-reader and keyboard users learn the page changed and start from its top.
  */
-function SignedInMain({ route, children }: { route: AppRoute; children: ReactNode }) {
+function SignedInMain({ pageKey, children }: { pageKey: string; children: ReactNode }) {
   const mainRef = useRef<HTMLElement>(null);
-  const previousRoute = useRef<AppRoute | null>(null);
+  const previousPage = useRef<string | null>(null);
   useEffect(() => {
-    const firstShow = previousRoute.current === null;
-    if (previousRoute.current === route) return;
-    previousRoute.current = route;
+    const firstShow = previousPage.current === null;
+    if (previousPage.current === pageKey) return;
+    previousPage.current = pageKey;
     // On first show (just signed in, the form gone) focus would otherwise fall back to <body>; take it
     // only then, so a reload does not yank focus from wherever the browser put it.
     const focusLost = document.activeElement === null || document.activeElement === document.body;
     if (firstShow && !focusLost) return;
     mainRef.current?.querySelector<HTMLElement>('h1')?.focus();
-  }, [route]);
+  }, [pageKey]);
   return (
     <main className="page" id="main" tabIndex={-1} ref={mainRef}>
       {children}

@@ -67,6 +67,16 @@ export const slaStateLabels: Record<SlaState, string> = {
   breached: 'Breached',
 };
 
+/** States of one SLA span on the case page (the badge on the worklist is the worst of them). */
+export const slaSpanStateLabels: Record<string, string> = {
+  'not-started': 'Not started',
+  running: 'Running',
+  'at-risk': 'At risk',
+  breached: 'Breached',
+  met: 'Met',
+  missed: 'Missed',
+};
+
 export const ExceptionQueue = {
   IncompleteStudy: 'incomplete-study',
   ProtocolMismatch: 'protocol-mismatch',

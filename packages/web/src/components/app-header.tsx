@@ -1,5 +1,5 @@
-import { Role, type User } from '../api-client.ts';
-import { AppRoute, hrefFor } from '../app-route.ts';
+import { type Abilities, abilitiesOf, type User } from '../api-client.ts';
+import { AppRoute, hrefFor, worklistHref } from '../app-route.ts';
 
 interface AppHeaderProps {
   user: User;
@@ -8,15 +8,23 @@ interface AppHeaderProps {
   onSignOut: () => void;
 }
 
-const navItems: { route: AppRoute; label: string; adminOnly: boolean }[] = [
-  { route: AppRoute.Studies, label: 'Studies', adminOnly: false },
-  { route: AppRoute.Audit, label: 'Audit', adminOnly: true },
-  { route: AppRoute.System, label: 'System', adminOnly: false },
+type NavRoute = Exclude<AppRoute, typeof AppRoute.Case>;
+
+/** The pages in the bar, each shown to the roles that can use it. */
+const navItems: { route: NavRoute; label: string; shown: (a: Abilities) => boolean }[] = [
+  { route: AppRoute.Worklist, label: 'Worklist', shown: (a) => a.worklist },
+  { route: AppRoute.Coordinator, label: 'Coordinator', shown: (a) => a.manage },
+  { route: AppRoute.Routing, label: 'Routing', shown: (a) => a.routing },
+  { route: AppRoute.Studies, label: 'Studies', shown: () => true },
+  { route: AppRoute.Audit, label: 'Audit', shown: (a) => a.admin },
+  { route: AppRoute.System, label: 'System', shown: () => true },
 ];
 
 /** The bar across the top: where you are, who you are, and the way out. */
 export function AppHeader({ user, route, signingOut, onSignOut }: AppHeaderProps) {
-  const isAdmin = user.roles.includes(Role.Admin);
+  const abilities = abilitiesOf(user);
+  // A case belongs to the worklist: its tab stays marked while a case is open.
+  const current = route === AppRoute.Case ? AppRoute.Worklist : route;
   return (
     <header className="app-header">
       <button type="button" className="skip-link" onClick={skipToContent}>
@@ -26,13 +34,13 @@ export function AppHeader({ user, route, signingOut, onSignOut }: AppHeaderProps
       <nav aria-label="Main">
         <ul className="nav-list">
           {navItems
-            .filter((item) => isAdmin || !item.adminOnly)
+            .filter((item) => item.shown(abilities))
             .map((item) => (
               <li key={item.route}>
                 <a
                   className="nav-link"
-                  href={hrefFor(item.route)}
-                  aria-current={item.route === route ? 'page' : undefined}
+                  href={item.route === AppRoute.Worklist ? worklistHref() : hrefFor(item.route)}
+                  aria-current={item.route === current ? 'page' : undefined}
                 >
                   {item.label}
                 </a>
