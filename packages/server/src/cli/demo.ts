@@ -2,6 +2,7 @@ import type { Clock } from '@confer/core';
 import { Role } from '@confer/core';
 import type { Actor } from '../archive/ports.ts';
 import type { SiteConfig } from '../config/config.ts';
+import { demoReaderUsers, demoRoutingConfig } from '../demo/network.ts';
 import type { ConferHandle } from '../main.ts';
 import { DEFAULT_SITES, planCohort } from '../synthetic/index.ts';
 
@@ -56,4 +57,41 @@ export async function seedDemoStudies(
     }
   }
   return { studies: cohort.length, instances };
+}
+
+/** The demo's people sign in with this password (a demo only: real deployments create their own users). */
+export const DEMO_PASSWORD = 'confer-demo';
+/** The demo reader left to whoever tries the demo; the other readers are simulated. */
+export const DEMO_HUMAN_READER = 'dr.okafor';
+
+/**
+ * Sets up the demo worklist on a fresh store: the demo routing network as version 1, a user per reader and
+ * a coordinator. Returns what it created (nothing when routing was already configured).
+ */
+export async function seedDemoWorklist(
+  confer: ConferHandle,
+  clock: Clock,
+): Promise<{ routingVersion: number | undefined; users: string[] }> {
+  const users: string[] = [];
+  if (confer.routing.current()) return { routingVersion: undefined, users };
+  const today = new Date(clock.now().getTime()).toISOString().slice(0, 10);
+  const saved = await confer.routing.save(demoRoutingConfig({ today }), 'demo', 'demo network');
+  const people = [
+    ...demoReaderUsers().map((r) => ({
+      username: r.username,
+      displayName: r.displayName,
+      roles: [Role.Radiologist],
+    })),
+    { username: 'coordinator', displayName: 'Demo coordinator', roles: [Role.Coordinator] },
+    { username: 'triage-ai', displayName: 'Demo AI triage', roles: [Role.Integration] },
+  ];
+  for (const p of people) {
+    try {
+      await confer.access.getUser(p.username);
+    } catch {
+      await confer.access.createUser({ ...p, password: DEMO_PASSWORD });
+      users.push(p.username);
+    }
+  }
+  return { routingVersion: saved.version, users };
 }

@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { systemClock } from '@confer/core';
 import pino from 'pino';
 import type { ConferConfig } from '../config/config.ts';
+import { SimulatedReaders } from '../demo/simulated-readers.ts';
+import { DemoStreamer } from '../demo/streamer.ts';
 import { CONFER_VERSION, startConfer } from '../main.ts';
-import { demoSites, seedDemoStudies } from './demo.ts';
+import { DEFAULT_SITES } from '../synthetic/index.ts';
+import { DEMO_HUMAN_READER, DEMO_PASSWORD, demoSites, seedDemoStudies, seedDemoWorklist } from './demo.ts';
 
 const webRoot = join(import.meta.dirname, '../../../web/dist');
 
@@ -34,11 +37,19 @@ export async function serve(config: ConferConfig): Promise<void> {
       '  No sites are configured: every calling AE title is refused. See docs/configuration.md.',
     );
   }
+  let streamer: DemoStreamer | undefined;
+  let simulation: NodeJS.Timeout | undefined;
   if (config.demo) {
+    const seeded = await seedDemoWorklist(confer, systemClock);
     lines.splice(
       -1,
       0,
       `  Demo       sites ${config.sites.map((s) => `${s.name} (AE ${s.aeTitles.join(', ')})`).join('; ')}`,
+      `             routing: the demo network${seeded.routingVersion ? ' (routing version 1, just created)' : ''}; worklist at ${confer.httpUrl}/worklist`,
+      `             sign in as "${DEMO_HUMAN_READER}" (a reader left to you) or "coordinator", password "${DEMO_PASSWORD}"; the other dr.* readers read on their own`,
+      config.demoStudiesPerHour > 0
+        ? `             ${config.demoStudiesPerHour} synthetic studies/hour arrive over DICOM (CONFER_DEMO_STUDIES_PER_HOUR; 0 stops them)`
+        : '             no studies are streamed (CONFER_DEMO_STUDIES_PER_HOUR=0)',
       '             real deployments: run "npm run confer -- serve" without --demo',
     );
   }
@@ -50,6 +61,39 @@ export async function serve(config: ConferConfig): Promise<void> {
           process.stdout.write(`Demo: stored ${r.studies} synthetic studies (${r.instances} instances).\n`);
       })
       .catch((err: Error) => logger.error({ err: err.message }, 'demo seeding failed'));
+    if (config.demoStudiesPerHour > 0) {
+      streamer = new DemoStreamer({
+        host: config.bindAddress,
+        port: confer.dicomPort,
+        calledAe: config.aeTitle,
+        sites: DEFAULT_SITES,
+        studiesPerHour: config.demoStudiesPerHour,
+        burst: { everyMinutes: 45, studies: 4 },
+        seed: `confer-demo-${Date.now()}`,
+        size: 'small',
+        logger: logger.child({ component: 'demo-streamer' }),
+      });
+      streamer.start();
+    }
+    const readers = new SimulatedReaders({
+      worklist: confer.worklist,
+      routing: confer.routing,
+      clock: systemClock,
+      humanUsernames: [DEMO_HUMAN_READER],
+      logger: logger.child({ component: 'demo-readers' }),
+    });
+    let stepping = false;
+    simulation = setInterval(() => {
+      if (stepping) return;
+      stepping = true;
+      readers
+        .step()
+        .catch((err: Error) => logger.warn({ err: err.message }, 'simulated readers failed; will retry'))
+        .finally(() => {
+          stepping = false;
+        });
+    }, 10_000);
+    simulation.unref();
   }
 
   let stopping = false;
@@ -60,8 +104,9 @@ export async function serve(config: ConferConfig): Promise<void> {
     }
     stopping = true;
     logger.info({ signal }, 'stopping: finishing stores in flight');
-    confer
-      .close({ graceMs: 30_000 })
+    if (simulation) clearInterval(simulation);
+    (streamer ? streamer.stop() : Promise.resolve())
+      .then(() => confer.close({ graceMs: 30_000 }))
       .then(() => process.exit(0))
       .catch((err: Error) => {
         logger.error({ err: err.message }, 'shutdown failed');
