@@ -145,13 +145,13 @@ const passwords = {
 
 let seed = 0;
 
-/** Stores a tiny synthetic study as the site's modality would; returns its case id (once ticked). */
+/** Stores a tiny synthetic study as the site's modality would; returns its UID and (once ticked) case id. */
 async function storeStudy(
   confer: ConferHandle,
   site: SyntheticSite,
   protocol: string,
   priority?: ProcedurePriority,
-): Promise<string> {
+): Promise<{ caseId: string; studyUid: string }> {
   const study = planStudy(
     { site, studyDateTime: new Date(), protocol, tiny: true, slices: 2, ...(priority ? { priority } : {}) },
     new Rng(`e2e-worklist-${process.pid}-${seed++}`),
@@ -165,7 +165,7 @@ async function storeStudy(
     });
     if (!out.ok) throw new Error(`storing the study failed: ${out.reason}`);
   }
-  return caseIdFor(study.studyUid);
+  return { caseId: caseIdFor(study.studyUid), studyUid: study.studyUid };
 }
 
 async function signIn(page: Page, baseUrl: string, username: keyof typeof passwords) {
@@ -173,6 +173,14 @@ async function signIn(page: Page, baseUrl: string, username: keyof typeof passwo
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(passwords[username]);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A full-page screenshot from the top, so the sticky header sits where it belongs. */
+async function shot(page: Page, name: string) {
+  await page.evaluate(() =>
+    (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
+  );
+  await page.screenshot({ path: join(artifacts, name), fullPage: true });
 }
 
 /** The worklist row of a case. */
@@ -209,6 +217,12 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     await confer.access.createUser({ username: 'ben', password: passwords.ben, roles: ['radiologist'] });
     await confer.access.createUser({ username: 'cora', password: passwords.cora, roles: ['coordinator'] });
     const { token } = await confer.access.createToken({ name: 'e2e', username: 'admin' });
+    await confer.access.createUser({
+      username: 'triage',
+      password: 'triage-password-e2e',
+      roles: ['integration'],
+    });
+    const aiToken = (await confer.access.createToken({ name: 'ai', username: 'triage' })).token;
     const put = await fetch(`${confer.httpUrl}/api/routing/config?comment=e2e%20network`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -216,8 +230,8 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     });
     assert.equal(put.status, 200, await put.clone().text());
 
-    const statCt = await storeStudy(confer, SPOKE, 'ct-head', ProcedurePriority.Stat);
-    const hubChest = await storeStudy(confer, HUB, 'cr-chest-ap');
+    const statCt = (await storeStudy(confer, SPOKE, 'ct-head', ProcedurePriority.Stat)).caseId;
+    const hubChest = (await storeStudy(confer, HUB, 'cr-chest-ap')).caseId;
     await confer.tick();
     const listed = await fetch(`${confer.httpUrl}/api/worklist`, {
       headers: { authorization: `Bearer ${token}` },
@@ -266,11 +280,30 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     await ada.evaluate(() => {
       (globalThis as { notReloaded?: boolean }).notReloaded = true;
     });
-    const spokeChest = await storeStudy(confer, SPOKE, 'cr-chest-ap');
+    const { caseId: spokeChest, studyUid: spokeChestUid } = await storeStudy(confer, SPOKE, 'cr-chest-ap');
     await confer.tick();
     await row(ada, spokeChest).waitFor();
     assert.equal(await ada.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded), true);
-    await ada.screenshot({ path: join(artifacts, 'worklist-reader.png'), fullPage: true });
+    // An AI result suspects a critical finding: the routine row turns STAT live, with the AI's reason.
+    const triage = await fetch(`${confer.httpUrl}/api/ai-results`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${aiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        studyInstanceUid: spokeChestUid,
+        source: 'ChestAI 2.1',
+        finding: 'pneumothorax',
+        confidence: 0.94,
+        suspectedCritical: true,
+      }),
+    });
+    assert.equal(triage.status, 200, await triage.clone().text());
+    await row(ada, spokeChest).getByText('AI: suspected pneumothorax').waitFor();
+    await row(ada, spokeChest).locator('.badge.priority-stat').waitFor();
+    await row(ada, spokeChest).locator('details.reasons > summary').click();
+    await row(ada, spokeChest)
+      .getByText(/AI suspects pneumothorax \(confidence 0\.94\), from ChestAI 2\.1/)
+      .waitFor();
+    await shot(ada, 'worklist-reader.png');
 
     // Ben sees the shared cases; Ada's assigned STAT CT is not his to claim.
     await signIn(ben, confer.httpUrl, 'ben');
@@ -289,7 +322,7 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     await row(ben, hubChest)
       .getByRole('button', { name: /^Claim/ })
       .waitFor({ state: 'detached' });
-    await ben.screenshot({ path: join(artifacts, 'worklist-second-reader.png'), fullPage: true });
+    await shot(ben, 'worklist-second-reader.png');
     // And the server refuses him with the problem's own words.
     const refused = await ben.evaluate(async (id) => {
       const r = await fetch(`/api/cases/${id}/claim`, { method: 'POST' });
@@ -313,12 +346,12 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     await ada.getByRole('button', { name: 'Claim' }).click();
     await ada.getByText('You are reading this case').waitFor();
     await timeline.getByText('Claimed').first().waitFor();
-    await ada.screenshot({ path: join(artifacts, 'case-in-read.png'), fullPage: true });
+    await shot(ada, 'case-in-read.png');
     await ada.getByRole('button', { name: 'Mark final' }).click();
     await ada.getByText(/Marked final/).waitFor();
     await timeline.locator('tr', { hasText: 'Final' }).first().waitFor();
     await ada.locator('.handoff.is-done', { hasText: 'Final' }).waitFor();
-    await ada.screenshot({ path: join(artifacts, 'case-final.png'), fullPage: true });
+    await shot(ada, 'case-final.png');
 
     // The spoke's chest film explains why Cy could not take it: no licence for New York.
     await ada.goto(`${confer.httpUrl}/#/cases/${spokeChest}`);
@@ -331,12 +364,15 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     await cora.getByRole('heading', { name: 'Work by state and priority' }).waitFor();
     await cora.getByRole('heading', { name: 'Reader load' }).waitFor();
     await cora.locator('tr', { hasText: 'In read' }).first().waitFor();
-    await cora.screenshot({ path: join(artifacts, 'coordinator.png'), fullPage: true });
+    await shot(cora, 'coordinator.png');
     await cora.goto(`${confer.httpUrl}/#/cases/${hubChest}`);
     await cora.getByRole('heading', { name: 'Coordinator actions' }).waitFor();
     await cora.getByLabel('Reader').selectOption('r-ben');
     await cora.getByRole('button', { name: 'Reassign' }).click();
-    await cora.getByRole('status').filter({ hasText: /^Reassigned/ }).waitFor();
+    await cora
+      .getByRole('status')
+      .filter({ hasText: /^Reassigned/ })
+      .waitFor();
     await cora.locator('.status-item', { hasText: 'Owner' }).getByText('Dr Ben Marsh').waitFor();
     // Ben's worklist shows it live, now his to claim.
     await row(ben, hubChest)
@@ -356,7 +392,7 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     const refusal = cora.getByRole('alert').filter({ hasText: 'not saved' });
     await refusal.waitFor();
     assert.match((await refusal.textContent()) ?? '', /rules\[0\]\.when\.priorities/);
-    await cora.screenshot({ path: join(artifacts, 'routing-invalid.png'), fullPage: true });
+    await shot(cora, 'routing-invalid.png');
     const good = [rules[0], { ...rules[1], name: 'Everything else, shared by all readers' }];
     await cora.getByLabel('Rules (JSON)').fill(JSON.stringify(good, null, 2));
     await cora.getByLabel(/Comment/).fill('rename the shared rule');
@@ -364,7 +400,7 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     await cora.getByRole('heading', { name: 'Live: version 2' }).waitFor();
     await cora.getByText('Everything else, shared by all readers').waitFor();
     await cora.locator('tr', { hasText: 'rename the shared rule' }).waitFor();
-    await cora.screenshot({ path: join(artifacts, 'routing-saved.png'), fullPage: true });
+    await shot(cora, 'routing-saved.png');
   } finally {
     await browser?.close();
     await confer.close({ graceMs: 2_000 });

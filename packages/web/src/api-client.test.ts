@@ -107,3 +107,60 @@ test('an unreachable server is a ProblemError that says so', async () => {
     return true;
   });
 });
+
+test('case actions without a body send none; those with one send JSON', async () => {
+  const summary = { id: 'C-1', state: 'in-read' };
+  const { fetch, calls } = fakeFetch(() => Response.json({ case: summary }));
+  const api = createConferApi({ fetch });
+  assert.deepEqual(await api.caseAction('C-1', 'claim'), summary);
+  assert.equal(calls[0]?.url, '/api/cases/C-1/claim');
+  assert.equal(calls[0]?.init?.method, 'POST');
+  assert.equal(calls[0]?.init?.body, undefined);
+  assert.equal(new Headers(calls[0]?.init?.headers).get('Content-Type'), null);
+  await api.caseAction('C-1', 'reassign', { readerId: null, reason: 'leave' });
+  assert.equal(calls[1]?.init?.body, '{"readerId":null,"reason":"leave"}');
+  assert.equal(new Headers(calls[1]?.init?.headers).get('Content-Type'), 'application/json');
+});
+
+test('a refused claim is a ProblemError carrying the owner', async () => {
+  const body = {
+    title: 'Case already claimed',
+    status: 409,
+    detail: 'Case C-1 is in read by r-2 since 10:02; ask a coordinator to reassign it',
+    code: 'CONFER_ERR_CASE_ALREADY_CLAIMED',
+    ownerId: 'r-2',
+    since: 1719828120000,
+  };
+  const { fetch } = fakeFetch(
+    () => new Response(JSON.stringify(body), { status: 409, headers: problemJson }),
+  );
+  await assert.rejects(createConferApi({ fetch }).caseAction('C-1', 'claim'), (error: unknown) => {
+    assert.ok(error instanceof ProblemError);
+    assert.equal(error.problem.code, 'CONFER_ERR_CASE_ALREADY_CLAIMED');
+    assert.equal(error.problem.extensions?.ownerId, 'r-2');
+    return true;
+  });
+});
+
+test('the worklist, next case and a section save use the documented paths', async () => {
+  const { fetch, calls } = fakeFetch((url) => {
+    if (url.startsWith('/api/worklist?')) return Response.json({ cases: [], more: true });
+    if (url === '/api/worklist/next') return Response.json({ case: { id: 'C-2' } });
+    return Response.json({ version: 7, warnings: ['pool p is empty', 3] });
+  });
+  const api = createConferApi({ fetch });
+  assert.deepEqual(await api.worklist(new URLSearchParams({ state: 'ready', limit: '200' })), {
+    cases: [],
+    more: true,
+  });
+  assert.equal(calls[0]?.url, '/api/worklist?state=ready&limit=200');
+  assert.equal((await api.nextCase('priority,-slaDueAt')).id, 'C-2');
+  assert.equal(calls[1]?.init?.body, '{"sort":"priority,-slaDueAt"}');
+  assert.deepEqual(await api.saveRoutingSection('rules', [], ' tidy up '), {
+    version: 7,
+    warnings: ['pool p is empty'],
+  });
+  assert.equal(calls[2]?.url, '/api/routing/config/rules?comment=tidy%20up');
+  assert.equal(calls[2]?.init?.method, 'PUT');
+  assert.equal(calls[2]?.init?.body, '[]');
+});

@@ -59,6 +59,7 @@ test('timeline rows describe each event with names and the time since the previo
   assert.equal(routed.sincePreviousMs, 60_000);
   assert.equal(rows[0]?.sincePreviousMs, null);
   assert.equal(rows[2]?.description, 'by Dr Ada Lovelace');
+  assert.equal(rows[2]?.actor, 'Dr Ada Lovelace');
   assert.equal(rows[2]?.milestone, Milestone.Opened);
   assert.equal(rows[5]?.milestone, null, 'only the first claim opens the case');
   assert.equal(rows[4]?.description, 'by Dr Ada Lovelace — wrong subspecialty');
@@ -108,4 +109,13 @@ test('reassignment and exceptions read as sentences', () => {
   assert.equal(rows[2]?.description, 'to STAT — AI suspects ICH');
   assert.equal(rows[3]?.label, 'something:new');
   assert.equal(rows[3]?.actor, null);
+});
+
+test('an assignment is the routing engine acting, whoever it names', () => {
+  const [row] = timelineRows(
+    [{ at: t(1), type: 'case:assigned', actor: 'r-1', detail: { readerId: 'r-1' } }],
+    nameOf,
+  );
+  assert.equal(row?.actor, 'Routing engine');
+  assert.equal(row?.description, 'to Dr Ada Lovelace');
 });

@@ -262,6 +262,8 @@ export function timelineRows(events: readonly TimelineEvent[], nameOf: NameOf): 
 const systemActors: Record<string, string> = { confer: 'Confer', routing: 'Routing engine', ai: 'AI triage' };
 
 function actorName(event: TimelineEvent, nameOf: NameOf): string | null {
+  // Only a routing decision assigns (people reassign); the event names the assignee, not who decided.
+  if (event.type === 'case:assigned') return systemActors.routing!;
   if (event.actor === null || event.actor === '') return null;
   return actorLabel(event.actor, nameOf);
 }

@@ -5,6 +5,7 @@ import {
   formatAgo,
   formatCompactTime,
   formatDuration,
+  formatMinutes,
   slaCountdown,
   Urgency,
   zoneAbbreviation,
@@ -55,4 +56,23 @@ test('formatAgo', () => {
   const now = Date.parse('2024-07-01T12:00:00.000Z');
   assert.equal(formatAgo('2024-07-01T11:59:58.000Z', now), 'just now');
   assert.equal(formatAgo('2024-07-01T11:55:50.000Z', now), '4m 10s ago');
+});
+
+test('formatCompactTime can show seconds', () => {
+  const now = Date.parse('2024-07-01T23:30:00.000Z');
+  assert.equal(
+    formatCompactTime('2024-07-01T14:05:09.000Z', now, { locale: 'en-GB', timeZone: 'UTC', seconds: true }),
+    '14:05:09',
+  );
+});
+
+test('formatMinutes writes SLA and queue targets as people say them', () => {
+  assert.deepEqual([15, 60, 90, 1440, 4320, -1].map(formatMinutes), [
+    '15 min',
+    '1 h',
+    '1 h 30 min',
+    '24 h',
+    '3 d',
+    '—',
+  ]);
 });

@@ -53,6 +53,8 @@ export interface ZoneOptions {
   locale?: string;
   /** IANA zone; the viewer's own when absent. */
   timeZone?: string;
+  /** Show seconds too, for event logs where a handoff may take seconds. */
+  seconds?: boolean;
 }
 
 function dayKey(ms: number, options: ZoneOptions): string {
@@ -76,6 +78,7 @@ export function formatCompactTime(iso: string | null, nowMs: number, options: Zo
     timeZone: options.timeZone,
     hour: '2-digit',
     minute: '2-digit',
+    ...(options.seconds ? { second: '2-digit' } : {}),
     hourCycle: 'h23',
   }).format(ms);
   if (dayKey(ms, options) === dayKey(nowMs, options)) return time;
@@ -94,6 +97,16 @@ export function zoneAbbreviation(atMs: number, options: ZoneOptions = {}): strin
     timeZoneName: 'short',
   }).formatToParts(atMs);
   return parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
+}
+
+/** A target in minutes as people say it: `15 min`, `1 h`, `1 h 30 min`, `24 h`, `3 d`. */
+export function formatMinutes(minutes: number): string {
+  if (!Number.isFinite(minutes) || minutes < 0) return '—';
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes % 1440 === 0 && minutes > 1440) return `${minutes / 1440} d`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return m === 0 ? `${h} h` : `${h} h ${m} min`;
 }
 
 /** How long ago an instant was, e.g. `4m 10s ago`; `just now` under a few seconds. */

@@ -1,7 +1,7 @@
 import { handoffs, milestoneLabels, type NameOf, timelineRows } from '../case-timeline.ts';
 import { formatInstant } from '../format-instant.ts';
 import { explainDecision } from '../routing-explanation.ts';
-import { formatDuration, slaCountdown } from '../time-format.ts';
+import { formatCompactTime, formatDuration, formatMinutes, slaCountdown } from '../time-format.ts';
 import {
   type AiResult,
   labelOf,
@@ -15,8 +15,19 @@ import {
 
 const instant = (ms: number | null) => (ms === null ? '—' : formatInstant(new Date(ms).toISOString()));
 
+/** A compact time for a cell, with the full instant (zone named) on hover. */
+function Instant({ ms, nowMs }: { ms: number | null; nowMs: number }) {
+  if (ms === null) return <span className="muted">—</span>;
+  const iso = new Date(ms).toISOString();
+  return (
+    <time dateTime={iso} title={formatInstant(iso)}>
+      {formatCompactTime(iso, nowMs)}
+    </time>
+  );
+}
+
 /** The handoff milestones in a row, each with when it was reached and how long the handoff took. */
-export function HandoffStrip({ events }: { events: TimelineEvent[] }) {
+export function HandoffStrip({ events, nowMs }: { events: TimelineEvent[]; nowMs: number }) {
   const steps = handoffs(events);
   return (
     <ol className="handoffs" aria-label="Handoffs">
@@ -26,8 +37,12 @@ export function HandoffStrip({ events }: { events: TimelineEvent[] }) {
           {step.atMs === null ? (
             <span className="handoff-time muted">not yet</span>
           ) : (
-            <time className="handoff-time" dateTime={new Date(step.atMs).toISOString()}>
-              {instant(step.atMs)}
+            <time
+              className="handoff-time"
+              dateTime={new Date(step.atMs).toISOString()}
+              title={instant(step.atMs)}
+            >
+              {formatCompactTime(new Date(step.atMs).toISOString(), nowMs, { seconds: true })}
             </time>
           )}
           {step.sincePreviousMs !== null && (
@@ -42,7 +57,15 @@ export function HandoffStrip({ events }: { events: TimelineEvent[] }) {
 }
 
 /** Every event of the case: when, what, who, and the time since the event before. */
-export function TimelineTable({ events, nameOf }: { events: TimelineEvent[]; nameOf: NameOf }) {
+export function TimelineTable({
+  events,
+  nameOf,
+  nowMs,
+}: {
+  events: TimelineEvent[];
+  nameOf: NameOf;
+  nowMs: number;
+}) {
   const rows = timelineRows(events, nameOf);
   if (rows.length === 0) return <p className="muted">No events yet.</p>;
   return (
@@ -62,12 +85,14 @@ export function TimelineTable({ events, nameOf }: { events: TimelineEvent[]; nam
         {rows.map((row) => (
           <tr key={row.key} className={`tone-${row.tone}${row.milestone ? ' is-milestone' : ''}`}>
             <td className="nowrap">
-              <time dateTime={row.at}>{formatInstant(row.at)}</time>
+              <time dateTime={row.at} title={formatInstant(row.at)}>
+                {formatCompactTime(row.at, nowMs, { seconds: true })}
+              </time>
             </td>
             <td>
               <span className="event-label">{row.label}</span>
               {row.count > 1 && <span className="muted"> ×{row.count}</span>}
-              {row.milestone && (
+              {row.milestone && milestoneLabels[row.milestone] !== row.label && (
                 <span className="badge badge-milestone">{milestoneLabels[row.milestone]}</span>
               )}
               {row.description && <span className="event-description"> {row.description}</span>}
@@ -120,17 +145,21 @@ export function SlaSpansTable({ spans, nowMs }: { spans: SlaSpan[]; nowMs: numbe
             // biome-ignore lint/suspicious/noArrayIndexKey: spans have no id, and the list is fixed per class.
             <tr key={index}>
               <th scope="row">{spanName(span)}</th>
-              <td className="numeric">
-                {typeof minutes === 'number' ? formatDuration(minutes * 60_000) : '—'}
-              </td>
-              <td className="nowrap">{instant(started)}</td>
+              <td className="numeric">{typeof minutes === 'number' ? formatMinutes(minutes) : '—'}</td>
               <td className="nowrap">
-                {instant(due)}
+                <Instant ms={started} nowMs={nowMs} />
+              </td>
+              <td className="nowrap">
+                <Instant ms={due} nowMs={nowMs} />
                 {countdown && (
-                  <span className={`countdown countdown-${countdown.urgency}`}> {countdown.text}</span>
+                  <span className={`cell-sub countdown countdown-${countdown.urgency}`}>
+                    {countdown.text}
+                  </span>
                 )}
               </td>
-              <td className="nowrap">{instant(completed)}</td>
+              <td className="nowrap">
+                <Instant ms={completed} nowMs={nowMs} />
+              </td>
               <td>
                 {state ? (
                   <span className={`badge sla sla-${state}`}>{slaSpanStateLabels[state] ?? state}</span>

@@ -21,7 +21,7 @@ import { useLiveWorklist } from '../live-worklist.tsx';
 import { type Problem, toProblem } from '../problem.ts';
 import { useCaseCommands } from '../use-case-commands.ts';
 import { useDirectory } from '../use-directory.ts';
-import { useHeartbeat } from '../use-heartbeat.ts';
+import { firstBeatDelayMs, useHeartbeat } from '../use-heartbeat.ts';
 import { useNow } from '../use-now.ts';
 import { RequestStatus, useRequest } from '../use-request.ts';
 import { type CaseDetail, CaseState } from '../worklist-model.ts';
@@ -74,10 +74,15 @@ export function CasePage({ user, caseId, now }: CasePageProps) {
   useEffect(() => {
     if (reading) setLeaseProblem(null);
   }, [reading]);
-  useHeartbeat(caseId, reading && leaseProblem === null, (problem) => {
-    setLeaseProblem(problem);
-    reload();
-  });
+  useHeartbeat(
+    caseId,
+    reading && leaseProblem === null,
+    firstBeatDelayMs(summary?.leaseExpiresAt ?? null, nowMs),
+    (problem) => {
+      setLeaseProblem(problem);
+      reload();
+    },
+  );
 
   async function run(action: CaseActionName, body?: Record<string, unknown>) {
     if (!summary) return null;
@@ -270,30 +275,34 @@ export function CasePage({ user, caseId, now }: CasePageProps) {
 
       <section className="panel" aria-labelledby="handoffs-heading">
         <h2 id="handoffs-heading">Handoffs</h2>
-        <HandoffStrip events={detail.timeline} />
+        <HandoffStrip events={detail.timeline} nowMs={nowMs} />
       </section>
 
-      <div className="panels">
-        <section className="panel" aria-labelledby="timeline-heading">
-          <h2 id="timeline-heading">Timeline</h2>
-          <TimelineTable events={detail.timeline} nameOf={directory.readerName} />
-        </section>
-        <section className="panel" aria-labelledby="routing-heading">
-          <h2 id="routing-heading">Routing explanation</h2>
-          {detail.decision ? (
-            <RoutingExplanationPanel decision={detail.decision} nameOf={directory.readerName} />
-          ) : (
-            <p className="muted">This case has not been routed yet.</p>
-          )}
-        </section>
-        <section className="panel" aria-labelledby="sla-heading">
-          <h2 id="sla-heading">SLA</h2>
-          <SlaSpansTable spans={detail.sla} nowMs={nowMs} />
-        </section>
-        <section className="panel" aria-labelledby="ai-heading">
-          <h2 id="ai-heading">AI results</h2>
-          <AiResultsTable results={detail.aiResults} />
-        </section>
+      <div className="case-grid">
+        <div className="case-column">
+          <section className="panel" aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">Timeline</h2>
+            <TimelineTable events={detail.timeline} nameOf={directory.readerName} nowMs={nowMs} />
+          </section>
+          <section className="panel" aria-labelledby="sla-heading">
+            <h2 id="sla-heading">SLA</h2>
+            <SlaSpansTable spans={detail.sla} nowMs={nowMs} />
+          </section>
+        </div>
+        <div className="case-column">
+          <section className="panel" aria-labelledby="routing-heading">
+            <h2 id="routing-heading">Routing explanation</h2>
+            {detail.decision ? (
+              <RoutingExplanationPanel decision={detail.decision} nameOf={directory.readerName} />
+            ) : (
+              <p className="muted">This case has not been routed yet.</p>
+            )}
+          </section>
+          <section className="panel" aria-labelledby="ai-heading">
+            <h2 id="ai-heading">AI results</h2>
+            <AiResultsTable results={detail.aiResults} />
+          </section>
+        </div>
       </div>
 
       <ReasonDialog

@@ -9,7 +9,7 @@ import { WorklistTable } from '../components/worklist-table.tsx';
 import { formatInstant } from '../format-instant.ts';
 import { useLiveWorklist } from '../live-worklist.tsx';
 import { readerLoads, siteCounts, slaCounts, stateByPriority } from '../queues-summary.ts';
-import { formatAgo, formatDuration, zoneAbbreviation } from '../time-format.ts';
+import { formatAgo, formatMinutes, zoneAbbreviation } from '../time-format.ts';
 import { type Directory, useDirectory } from '../use-directory.ts';
 import { useLiveCases } from '../use-live-cases.ts';
 import { useNow } from '../use-now.ts';
@@ -248,7 +248,7 @@ function Overview({ data, directory, nowMs }: { data: QueuesOverview; directory:
                       </a>
                     </th>
                     <td>{q.owner}</td>
-                    <td className="numeric">{formatDuration(q.targetMinutes * 60_000)}</td>
+                    <td className="numeric nowrap">{formatMinutes(q.targetMinutes)}</td>
                     <td className="numeric">{q.count}</td>
                     <td className="nowrap">
                       {q.oldestAt ? (
