@@ -67,6 +67,9 @@ test('a person signs in, sees the demo studies, opens one, and signs out', { ski
 
     await page.getByLabel('Password').fill('e2e-admin-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
+    // An administrator lands on the worklist, like readers and coordinators; the studies are a click away.
+    await page.getByRole('heading', { name: 'Worklist (all cases)' }).waitFor();
+    await page.getByRole('link', { name: 'Studies' }).click();
     await page.getByRole('heading', { name: 'Studies' }).waitFor();
     const rows = page.locator('tbody tr');
     await rows.first().waitFor();
