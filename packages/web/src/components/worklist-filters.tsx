@@ -2,6 +2,8 @@ import { useEffect, useId, useState } from 'react';
 import type { Site } from '../api-client.ts';
 import {
   caseStateLabels,
+  exceptionQueueLabels,
+  exceptionQueues,
   filterableStates,
   labelOf,
   priorities,
@@ -19,6 +21,8 @@ interface WorklistFiltersProps {
   sites: Site[];
   /** Offer "mine only": the caller is a reader. */
   offerMine: boolean;
+  /** Offer the exception queues: the caller is a coordinator. */
+  offerExceptions: boolean;
   onChange: (filters: WorklistFilters) => void;
 }
 
@@ -52,7 +56,13 @@ function ChipGroup({ legend, values, selected, label, onToggle, tone }: ChipGrou
  * The worklist's filters. Choices apply at once (the list is live anyway); the text search waits for a
  * pause in typing so each keystroke does not ask the server.
  */
-export function WorklistFilterBar({ filters, sites, offerMine, onChange }: WorklistFiltersProps) {
+export function WorklistFilterBar({
+  filters,
+  sites,
+  offerMine,
+  offerExceptions,
+  onChange,
+}: WorklistFiltersProps) {
   const searchId = useId();
   const hintId = useId();
   const [text, setText] = useState(filters.text);
@@ -150,6 +160,15 @@ export function WorklistFilterBar({ filters, sites, offerMine, onChange }: Workl
           label={(v) => v}
           onToggle={(v) => set({ modalities: toggleValue(filters.modalities, v) })}
         />
+        {(offerExceptions || filters.exceptions.length > 0) && (
+          <ChipGroup
+            legend="Exception queue"
+            values={exceptionQueues}
+            selected={filters.exceptions}
+            label={(v) => labelOf(exceptionQueueLabels, v)}
+            onToggle={(v) => set({ exceptions: toggleValue(filters.exceptions, v) })}
+          />
+        )}
         {sites.length > 0 && (
           <ChipGroup
             legend="Site"

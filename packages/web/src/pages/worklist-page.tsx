@@ -27,6 +27,7 @@ import { useLiveCases } from '../use-live-cases.ts';
 import { useNow } from '../use-now.ts';
 import { type CaseSummary, labelOf, priorityLabels } from '../worklist-model.ts';
 import {
+  activeFilterCount,
   effectiveSort,
   matchesView,
   parseView,
@@ -184,6 +185,7 @@ export function WorklistPage({ user, location, now }: WorklistPageProps) {
         filters={view.filters}
         sites={directory.sites}
         offerMine={abilities.read}
+        offerExceptions={abilities.manage}
         onChange={setFilters}
       />
 
@@ -205,8 +207,7 @@ export function WorklistPage({ user, location, now }: WorklistPageProps) {
 
       {loaded && cases.length === 0 && !problem && (
         <p className="notice notice-info">
-          {view.filters.states.length + view.filters.priorities.length + view.filters.sla.length > 0 ||
-          view.filters.text !== ''
+          {activeFilterCount(view.filters) > 0
             ? 'No cases match these filters.'
             : abilities.manage
               ? 'There is no live work on the worklist.'
