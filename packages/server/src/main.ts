@@ -17,10 +17,11 @@ import { type AppDeps, buildApp } from './http/app.ts';
 import { worklistRoutes } from './http/worklist-routes.ts';
 import { FileBlobStore } from './store/blob-store.ts';
 import { migrateToLatest, openStore, type Store } from './store/database.ts';
-import { RoutingConfigStore } from './worklist/routing-config-store.ts';
+import { listenForOtherNodes } from './store/listen.ts';
+import { ROUTING_CHANNEL, RoutingConfigStore } from './worklist/routing-config-store.ts';
 import { loadRoutingFile } from './worklist/routing-file.ts';
 import { WorklistBus } from './worklist/worklist-bus.ts';
-import { WorklistService } from './worklist/worklist-service.ts';
+import { WORKLIST_CHANNEL, WorklistService } from './worklist/worklist-service.ts';
 
 export const CONFER_VERSION = '0.1.0';
 
@@ -83,7 +84,8 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
     const access = new AccessService({ db: store.db, clock, sessionTtlMs: config.sessionTtlMs });
     const generatedAdminPassword = await ensureAdmin(access, config);
 
-    const routing = new RoutingConfigStore({ db: store.db, clock });
+    const postgres = store.dialect === 'postgres';
+    const routing = new RoutingConfigStore({ db: store.db, clock, notifyOtherNodes: postgres });
     await routing.refresh();
     if (config.routingFile) {
       const loaded = await loadRoutingFile(routing, config.routingFile);
@@ -99,10 +101,24 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       bus,
       leaseMs: config.claimLeaseMs,
       logger: log.child({ component: 'worklist' }),
+      notifyOtherNodes: postgres,
     });
     // Studies completed while Confer was down (or before the worklist existed) become cases now.
     await worklist.catchUp();
     await worklist.pollRemoteChanges();
+    let stopListening: (() => Promise<void>) | undefined;
+    if (postgres && config.databaseUrl) {
+      // Other nodes' changes reach this node's live streams at once; the tick's poll is the fallback.
+      stopListening = await listenForOtherNodes(
+        config.databaseUrl,
+        {
+          [WORKLIST_CHANNEL]: () => void worklist.pollRemoteChanges().catch(() => {}),
+          [ROUTING_CHANNEL]: () => void routing.refresh().catch(() => {}),
+        },
+        log,
+      );
+      cleanup.unshift(stopListening);
+    }
 
     const app = await buildApp({
       config,
@@ -212,6 +228,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
           if (timer) clearInterval(timer);
           await dimse.close({ graceMs: opts.graceMs ?? 10_000 });
           await app.close();
+          await stopListening?.();
           await ingest.drain();
           await store.close();
         })();

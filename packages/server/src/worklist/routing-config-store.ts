@@ -5,7 +5,7 @@ import {
   type RoutingConfig,
   validateRoutingConfig,
 } from '@confer/core';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
 export interface RoutingVersion {
@@ -43,6 +43,8 @@ export class RoutingConfigError extends Error {
 }
 
 const BROADEN_RULE_ID = 'confer:broaden';
+/** PostgreSQL channel on which nodes tell each other a new routing version is live. */
+export const ROUTING_CHANNEL = 'confer_routing';
 
 /**
  * Versioned routing configuration (directory, shifts, rosters, pools, rules, SLAs). Every save is a new
@@ -55,9 +57,12 @@ export class RoutingConfigStore {
   private live: RoutingVersion | undefined;
   private readonly listeners = new Set<(v: RoutingVersion) => void>();
 
-  constructor(deps: { db: Kysely<Database>; clock: Clock }) {
+  private readonly notify: boolean;
+
+  constructor(deps: { db: Kysely<Database>; clock: Clock; notifyOtherNodes?: boolean }) {
     this.db = deps.db;
     this.clock = deps.clock;
+    this.notify = deps.notifyOtherNodes ?? false;
   }
 
   /** The live version, or undefined before any configuration was saved. */
@@ -118,6 +123,7 @@ export class RoutingConfigStore {
           comment: comment ?? null,
         })
         .execute();
+      if (this.notify) await sql`select pg_notify(${ROUTING_CHANNEL}, ${String(next)})`.execute(trx);
       return next;
     });
     this.activate({

@@ -60,6 +60,10 @@ describe('two Confer nodes on one PostgreSQL', { skip: pgCase.skip }, () => {
         tokens.push(await (i % 2 ? b : a).token(username, ['radiologist']));
       }
       const urls = [a.confer.httpUrl, b.confer.httpUrl];
+      const seenOnB = new Set<string>();
+      b.confer.bus.subscribe((m) => {
+        if (m.type === 'case:changed' && m.summary.state === 'in-read') seenOnB.add(m.summary.id);
+      });
       const rng = new Rng('claim-storm');
       const attempts = Array.from({ length: CLAIMS }, () => ({
         node: rng.int(0, 1),
@@ -111,14 +115,33 @@ describe('two Confer nodes on one PostgreSQL', { skip: pgCase.skip }, () => {
           .execute();
         assert.equal(claimedEvents.length, 1, `${row.id} has one claim in its timeline`);
       }
-      // Node B's live streams learn of node A's claims from the shared event log.
-      const seen: string[] = [];
-      b.confer.bus.subscribe((m) => {
-        if (m.type === 'case:changed') seen.push(m.summary.id);
+      // Node B's live streams learn of node A's claims at once: PostgreSQL notifies B on each commit, and B
+      // reads the change from the shared event log (no tick needed).
+      const nodeB = b;
+      const claimedOnA = new Set(
+        results.filter((r) => r.status === 200 && r.node === 0).map((r) => r.caseId),
+      );
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`node B saw ${seenOnB.size} of ${claimedOnA.size}`)),
+          10_000,
+        );
+        const check = () => {
+          if ([...claimedOnA].every((id) => seenOnB.has(id))) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        nodeB.confer.bus.subscribe(check);
+        check();
       });
-      await b.confer.worklist.pollRemoteChanges();
-      const claimedOnA = results.filter((r) => r.status === 200 && r.node === 0).map((r) => r.caseId);
-      for (const id of claimedOnA) assert.ok(seen.includes(id), `node B published ${id}`);
+
+      // A routing change saved on node A is live on node B without a restart or a tick.
+      const live = new Promise<number>((resolve) =>
+        nodeB.confer.routing.subscribe((v) => resolve(v.version)),
+      );
+      await a.confer.routing.save({ ...crowdConfig(), workWeights: { CR: 2 } }, 'test', 'weights');
+      assert.equal(await live, 2);
     } finally {
       await b?.close();
       await a?.close();

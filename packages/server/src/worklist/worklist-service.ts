@@ -149,12 +149,17 @@ export interface WorklistDeps {
   /** How long a claim lasts without a heartbeat. */
   leaseMs: number;
   logger?: Logger;
+  /** On PostgreSQL: NOTIFY other nodes of each change in its transaction, so their streams update at once. */
+  notifyOtherNodes?: boolean;
 }
 
 type CaseRow = Selectable<CasesTable>;
 type Extra = Partial<Pick<CasesTable, 'decision_json' | 'sla_class' | 'ai_flags'>>;
 
 const SYSTEM = 'confer';
+const REMOTE_LOOKBACK = 500;
+/** PostgreSQL channel on which nodes tell each other a case changed. */
+export const WORKLIST_CHANNEL = 'confer_worklist';
 
 /** The case id is derived from the study, so two nodes announcing one study create one case. */
 export function caseIdFor(studyUid: string): string {
@@ -179,6 +184,10 @@ export class WorklistService {
   /** Domain event ids this node wrote, so polling for other nodes' changes skips them. */
   private readonly ownEventIds = new Set<number>();
   private remoteCursor = -1;
+  private readonly handledEventIds = new Set<number>();
+  private polling: Promise<number> | undefined;
+  private pollAgain = false;
+  private readonly notifyChannel: string | undefined;
 
   constructor(deps: WorklistDeps) {
     this.db = deps.db;
@@ -188,6 +197,7 @@ export class WorklistService {
     this.bus = deps.bus;
     this.leaseMs = deps.leaseMs;
     this.log = deps.logger;
+    this.notifyChannel = deps.notifyOtherNodes ? WORKLIST_CHANNEL : undefined;
   }
 
   // ---------------------------------------------------------------- intake and routing
@@ -489,6 +499,8 @@ export class WorklistService {
           .returning('id')
           .executeTakeFirstOrThrow();
         this.ownEventIds.add(Number(ev.id));
+        // Delivered on commit only, so a listener never reads a change that is not there yet.
+        if (this.notifyChannel) await sql`select pg_notify(${this.notifyChannel}, ${caseId})`.execute(trx);
         return trx.selectFrom('cases').selectAll().where('id', '=', caseId).executeTakeFirstOrThrow();
       });
       if (!written) continue;
@@ -1159,9 +1171,33 @@ export class WorklistService {
 
   /**
    * Publishes changes other nodes made (read from the durable event log) to this node's live streams.
-   * The first call only positions the cursor.
+   * Called on every tick, and at once when PostgreSQL notifies this node of a change (LISTEN/NOTIFY).
+   * The first call only positions the cursor. Calls made while one runs are folded into one more run.
    */
-  async pollRemoteChanges(): Promise<number> {
+  pollRemoteChanges(): Promise<number> {
+    if (this.polling) {
+      this.pollAgain = true;
+      return this.polling;
+    }
+    this.polling = (async () => {
+      let total = 0;
+      do {
+        this.pollAgain = false;
+        total += await this.pollOnce();
+      } while (this.pollAgain);
+      return total;
+    })().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  /**
+   * Event ids are handed out at insert but transactions commit in any order, so an id below the cursor can
+   * become visible after a higher one. Each poll therefore looks back REMOTE_LOOKBACK ids and skips the
+   * ones it has already handled.
+   */
+  private async pollOnce(): Promise<number> {
     if (this.remoteCursor < 0) {
       const top = await this.db
         .selectFrom('domain_events')
@@ -1170,21 +1206,29 @@ export class WorklistService {
       this.remoteCursor = Number(top?.m ?? 0);
       return 0;
     }
+    const floor = this.remoteCursor - REMOTE_LOOKBACK;
     const rows = await this.db
       .selectFrom('domain_events')
       .select(['id', 'subject'])
       .where('type', '=', 'case:changed')
-      .where('id', '>', this.remoteCursor)
+      .where('id', '>', floor)
       .orderBy('id')
-      .limit(1000)
+      .limit(2000)
       .execute();
     let n = 0;
-    const seen = new Set<string>();
+    const changed = new Set<string>();
     for (const r of rows) {
-      this.remoteCursor = Math.max(this.remoteCursor, Number(r.id));
-      if (this.ownEventIds.delete(Number(r.id)) || seen.has(r.subject)) continue;
-      seen.add(r.subject);
-      const row = await this.row(r.subject);
+      const id = Number(r.id);
+      this.remoteCursor = Math.max(this.remoteCursor, id);
+      if (this.handledEventIds.has(id)) continue;
+      this.handledEventIds.add(id);
+      if (this.ownEventIds.delete(id)) continue;
+      changed.add(r.subject);
+    }
+    for (const id of this.handledEventIds)
+      if (id <= this.remoteCursor - REMOTE_LOOKBACK) this.handledEventIds.delete(id);
+    for (const caseId of changed) {
+      const row = await this.row(caseId);
       if (!row) continue;
       const snap = JSON.parse(row.snapshot_json) as CaseSnapshot;
       // Another node changed it: who could see it before is unknown here, so tell everyone who can see it now
