@@ -312,6 +312,12 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
       .getByRole('button', { name: /^Claim/ })
       .waitFor();
     await ben.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    // The server drops every connection (as a restart or a proxy would): the page says so, reconnects by
+    // itself and reloads its rows.
+    confer.app.server.closeAllConnections();
+    await ben.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor();
+    await ben.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    await ada.getByRole('status').filter({ hasText: 'Live' }).waitFor();
 
     // Ada claims the hub chest film from her worklist; claiming opens the case.
     await row(ada, hubChest)
