@@ -44,6 +44,7 @@ export function useLiveCases(view: WorklistView, you: string | null, limit = 200
     const controller = new AbortController();
     dispatch({ type: 'load-started' });
     setLoading(true);
+    // Not read, but each is a reason to load again: a (re)connection of the stream, a Refresh.
     void generation;
     void attempt;
     api.worklist(new URLSearchParams(params), controller.signal).then(
