@@ -385,6 +385,26 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
       .getByRole('button', { name: /^Claim/ })
       .waitFor();
 
+    // Ben claims it and finds it unreadable: the dialog insists on a reason.
+    await row(ben, hubChest)
+      .getByRole('button', { name: /^Claim/ })
+      .click();
+    await ben.getByText('You are reading this case').waitFor();
+    await ben.getByRole('button', { name: 'Unreadable…' }).click();
+    const dialog = ben.getByRole('dialog', { name: 'Mark unreadable' });
+    await dialog.getByRole('button', { name: 'Mark unreadable' }).click();
+    await dialog.getByText('Reason is required.').waitFor();
+    await dialog.getByLabel('Reason').fill('Motion artefact on every image');
+    await dialog.getByRole('button', { name: 'Mark unreadable' }).click();
+    await ben
+      .getByRole('status')
+      .filter({ hasText: /^Sent to the unreadable queue/ })
+      .waitFor();
+    // It lands in the coordinator's exception list, live.
+    await cora.getByRole('link', { name: 'Coordinator' }).click();
+    const exceptions = cora.locator('section', { has: cora.getByRole('heading', { name: /^Exceptions/ }) });
+    await exceptions.locator(`tr[data-case-id="${hubChest}"]`, { hasText: 'Unreadable' }).waitFor();
+
     // Routing: a bad edit is refused with the path of each problem; a good one becomes the live version.
     await cora.getByRole('link', { name: 'Routing' }).click();
     await cora.getByRole('heading', { name: 'Live: version 1' }).waitFor();
