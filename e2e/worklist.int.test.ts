@@ -404,6 +404,7 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     await cora.getByRole('link', { name: 'Coordinator' }).click();
     const exceptions = cora.locator('section', { has: cora.getByRole('heading', { name: /^Exceptions/ }) });
     await exceptions.locator(`tr[data-case-id="${hubChest}"]`, { hasText: 'Unreadable' }).waitFor();
+    await shot(cora, 'coordinator-exceptions.png');
 
     // Routing: a bad edit is refused with the path of each problem; a good one becomes the live version.
     await cora.getByRole('link', { name: 'Routing' }).click();

@@ -339,19 +339,21 @@ function Overview({ data, directory, nowMs }: { data: QueuesOverview; directory:
                           shifts.map((s) => s.name).join(', ')
                         )}
                       </td>
-                      <td className="load-cell">
-                        <meter
-                          min={0}
-                          max={Math.max(r.capacity, 1)}
-                          high={Math.max(r.capacity, 1) * 0.75}
-                          optimum={0}
-                          value={r.cases}
-                          aria-label={`${r.name} load`}
-                        />
-                        <span className="nowrap">
-                          {r.cases} of {r.capacity}
-                          {r.tone === 'full' && <strong> — full</strong>}
-                        </span>
+                      <td>
+                        <div className="load-cell">
+                          <meter
+                            min={0}
+                            max={Math.max(r.capacity, 1)}
+                            high={Math.max(r.capacity, 1) * 0.75}
+                            optimum={0}
+                            value={r.cases}
+                            aria-label={`${r.name} load`}
+                          />
+                          <span className="nowrap">
+                            {r.cases} of {r.capacity}
+                            {r.tone === 'full' && <strong> — full</strong>}
+                          </span>
+                        </div>
                       </td>
                     </tr>
                   );
