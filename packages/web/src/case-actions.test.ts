@@ -51,6 +51,16 @@ test('a case in read by someone else cannot be claimed until the lease lapses', 
 test('a user who is not in the reader directory is offered no reading action', () => {
   const notAReader: Caller = { readerId: null, canRead: true, canManage: false };
   assert.deepEqual(sorted(allowedActions(caseSummary(), notAReader, now)), []);
+  const held = caseSummary({ state: 'in-read', ownerId: 'r-2', leaseExpiresAt: '2024-07-01T10:02:00.000Z' });
+  assert.equal(
+    claimBlocker(held, notAReader, now, (id) => id),
+    null,
+  );
+  assert.equal(
+    claimBlocker(held, coordinator, now, (id) => id),
+    null,
+    'coordinators see the owner column',
+  );
 });
 
 test('coordinators reassign, reprioritise and handle exceptions', () => {

@@ -98,6 +98,8 @@ export function claimBlocker(
   nowMs: number,
   nameOf: (id: string) => string,
 ): string | null {
+  // Only a reader could claim; coordinators see the owner in its own column.
+  if (!caller.canRead || caller.readerId === null) return null;
   if (c.ownerId === null || c.ownerId === caller.readerId) return null;
   if (c.state === CaseState.InRead && !leaseLapsed(c, nowMs)) return `In read by ${nameOf(c.ownerId)}`;
   if (c.state === CaseState.Assigned) return `Assigned to ${nameOf(c.ownerId)}`;
