@@ -362,9 +362,11 @@ export function worklistRoutes(deps: WorklistRouteDeps) {
               createdBy: live.createdBy,
               comment: live.comment,
               warnings: live.warnings,
+              /** Whether POST /api/routing/reload has a file to load. */
+              routingFile: Boolean(deps.routingFile),
               config: live.config,
             }
-          : { version: 0, config: null };
+          : { version: 0, routingFile: Boolean(deps.routingFile), config: null };
       },
     );
 

@@ -4,6 +4,7 @@ import {
   type CaseCommand,
   CaseErrorCode,
   type CaseEvent,
+  CaseEventType,
   type CaseSnapshot,
   CaseState,
   type Clock,
@@ -106,6 +107,8 @@ export const SORT_COLUMNS = {
   procedure: 'procedure_text',
   updatedAt: 'updated_at',
   owner: 'owner_id',
+  pathway: 'pathway',
+  slaState: 'sla_state',
 } as const;
 export type SortColumn = keyof typeof SORT_COLUMNS;
 const DEFAULT_SORT: WorklistQuery['sort'] = [
@@ -1295,15 +1298,28 @@ export class WorklistService {
     };
   }
 
+  /**
+   * Appends the events to the case's timeline. Lease renewals (a heartbeat every 30 s while a reader has the
+   * case open) are left out: the claim and its end are what a timeline reader needs, and the lease itself
+   * is on the case row.
+   */
   private async writeEvents(trx: Transaction<Database>, caseId: string, events: CaseEvent[]) {
-    if (events.length === 0) return;
+    const kept = events.filter((e) => e.type !== CaseEventType.LeaseRenewed);
+    if (kept.length === 0) return;
     await trx
       .insertInto('case_events')
       .values(
-        events.map((e) => {
+        kept.map((e) => {
           const { type, at, ...detail } = e;
+          // An assignment by routing names the assignee in its detail; the actor is routing itself.
           const actor =
-            'readerId' in e ? e.readerId : 'by' in e ? e.by : type === 'case:routed' ? 'routing' : SYSTEM;
+            type === CaseEventType.Routed || type === CaseEventType.Assigned
+              ? 'routing'
+              : 'readerId' in e
+                ? e.readerId
+                : 'by' in e
+                  ? e.by
+                  : SYSTEM;
           return { case_id: caseId, at, type, actor, detail_json: JSON.stringify(detail) };
         }),
       )
