@@ -1,20 +1,11 @@
 // The worklist API's shapes as the browser receives them (JSON over HTTP and the live stream), and the
-// fixed value sets the screens offer. Declared here rather than imported from the server so the browser
-// depends on the wire contract only; readers of these values tolerate fields the server adds later.
+// fixed value sets the screens offer. The value sets and the explanation's parts come from the pure core
+// (one source of truth for states, priorities and queues); the response shapes are declared here, and
+// readers of them tolerate fields the server adds later.
+import { type CandidateVerdict, CaseState, ExceptionQueue, Priority, type RuleTrace } from '@confer/core';
 
-export const CaseState = {
-  Scheduled: 'scheduled',
-  Acquiring: 'acquiring',
-  Ready: 'ready',
-  Assigned: 'assigned',
-  InRead: 'in-read',
-  Preliminary: 'preliminary',
-  Final: 'final',
-  Addended: 'addended',
-  Cancelled: 'cancelled',
-  Exception: 'exception',
-} as const;
-export type CaseState = (typeof CaseState)[keyof typeof CaseState];
+export type { CandidateVerdict, RuleTrace } from '@confer/core';
+export { CaseState, ExceptionQueue, Priority, priorityRank } from '@confer/core';
 
 export const caseStateLabels: Record<CaseState, string> = {
   scheduled: 'Scheduled',
@@ -47,8 +38,6 @@ export const filterableStates: readonly CaseState[] = [
   CaseState.Final,
 ];
 
-export const Priority = { Stat: 'stat', Urgent: 'urgent', Routine: 'routine' } as const;
-export type Priority = (typeof Priority)[keyof typeof Priority];
 export const priorities: readonly Priority[] = [Priority.Stat, Priority.Urgent, Priority.Routine];
 export const priorityLabels: Record<Priority, string> = {
   stat: 'STAT',
@@ -56,7 +45,6 @@ export const priorityLabels: Record<Priority, string> = {
   routine: 'Routine',
 };
 /** Lower is more urgent, as the server sorts. */
-export const priorityRank: Record<Priority, number> = { stat: 0, urgent: 1, routine: 2 };
 
 export const SlaState = { Ok: 'ok', AtRisk: 'at-risk', Breached: 'breached' } as const;
 export type SlaState = (typeof SlaState)[keyof typeof SlaState];
@@ -77,13 +65,6 @@ export const slaSpanStateLabels: Record<string, string> = {
   missed: 'Missed',
 };
 
-export const ExceptionQueue = {
-  IncompleteStudy: 'incomplete-study',
-  ProtocolMismatch: 'protocol-mismatch',
-  Unroutable: 'unroutable',
-  Unreadable: 'unreadable',
-} as const;
-export type ExceptionQueue = (typeof ExceptionQueue)[keyof typeof ExceptionQueue];
 export const exceptionQueues: readonly ExceptionQueue[] = Object.values(ExceptionQueue);
 export const exceptionQueueLabels: Record<ExceptionQueue, string> = {
   'incomplete-study': 'Incomplete study',
@@ -135,22 +116,6 @@ export interface TimelineEvent {
   type: string;
   actor: string | null;
   detail: Record<string, unknown>;
-}
-
-export interface CandidateVerdict {
-  readerId: string;
-  eligible: boolean;
-  excludedAt?: string;
-  reason?: string;
-  loadRatio?: number;
-}
-
-export interface RuleTrace {
-  ruleId: string;
-  name: string;
-  matched: boolean;
-  why: string[];
-  eligibleCount?: number;
 }
 
 /** How a case was routed, with its full explanation. `at` is epoch milliseconds, as the core keeps it. */
