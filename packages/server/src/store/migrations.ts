@@ -116,6 +116,13 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`create index ai_results_study on ai_results (study_uid)`.execute(db);
       },
     },
+    '0004_worklist_load': {
+      async up(db: Kysely<unknown>) {
+        // Routing reads every reader's held cases and weight before each decision: with this index both
+        // databases answer from the index alone, without visiting a case row (SQLite: a covering index scan).
+        await sql`create index cases_held on cases (state, owner_id, weight)`.execute(db);
+      },
+    },
   };
 }
 
