@@ -124,7 +124,13 @@ describe('QIDO-RS: Confer answers as Orthanc does', { skip }, () => {
   let conferBase: string;
 
   before(async () => {
-    [orthanc, confer] = await Promise.all([startOrthanc(), startTestApp()]);
+    // When one fails (Orthanc missing under CONFER_REQUIRE_INTEGRATION=1), the other must still be kept so
+    // after() closes it: an unclosed store keeps its worker thread, and the test file, alive forever.
+    const [peer, app] = await Promise.allSettled([startOrthanc(), startTestApp()]);
+    if (peer.status === 'fulfilled') orthanc = peer.value;
+    if (app.status === 'fulfilled') confer = app.value;
+    if (peer.status === 'rejected') throw peer.reason;
+    if (app.status === 'rejected') throw app.reason;
     conferBase = `${await confer.listen()}/dicomweb`;
     const o = await fetch(`${orthanc.dicomwebUrl}/studies`, {
       method: 'POST',
