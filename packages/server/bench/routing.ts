@@ -527,6 +527,15 @@ async function runOnce(db: 'sqlite' | 'postgres', run: number, network: Network)
       perDay: settings.perDay,
     });
     const backlog = await backlogDone;
+    if (databaseUrl) {
+      // What autovacuum would long since have done on a database in steady state: statistics that know the
+      // live backlog (those taken right after the bulk load saw no active case at all).
+      const c = new pg.Client({ connectionString: databaseUrl });
+      await c.connect();
+      await c.query('analyze cases');
+      await c.query('analyze case_visibility');
+      await c.end();
+    }
     const statsBefore = child.wait('stats', 600_000);
     child.send({ type: 'stats' });
     const before = await statsBefore;
@@ -784,7 +793,8 @@ function report(network: Network, floor: Floor, byDb: Map<string, RunFigures[]>,
       `entries, ${f.pools} pools; ${f.rules} rules (${f.routeRules} route, ${f.modifyRules} modify, ${f.disabledRules} disabled)`,
     `Seeded: ${settings.history.toLocaleString('en')} closed cases (${HISTORY_NOTE}); a live backlog of ${settings.backlog} ` +
       'arrivals through onStudyComplete (with their study rows, timeline, timers, visibility, audit), readers opening and ' +
-      'reading the oldest of their cases',
+      'reading the oldest of their cases; PostgreSQL: VACUUM ANALYZE after the bulk load and ANALYZE after the backlog ' +
+      '(as autovacuum would have), SQLite: no ANALYZE (Confer never runs it)',
     `Load: ${settings.arrivals} timed arrivals at ${settings.perDay.toLocaleString('en')}/day in bursts of 10-20x, domain time ` +
       `x${settings.speedup} (ManualClock); per arrival one case read to the end (claim + final); ${settings.sessions} SSE ` +
       `sessions; ${settings.queriesPerS} worklist queries/s (${Math.round(settings.coordinatorShare * 100)}% coordinators); ` +
