@@ -196,6 +196,13 @@ const listsEveryColumn: [Exclude<keyof ListedRow, (typeof LISTED_COLUMNS)[number
   : never = true;
 void listsEveryColumn;
 
+/**
+ * A case row as commands and routing read it: everything but the stored decision, which only the case detail
+ * shows (it lists every candidate with its verdict: tens of KB that every read would otherwise carry).
+ */
+type StoredRow = Omit<CaseRow, 'decision_json'>;
+const STORED_COLUMNS = [...LISTED_COLUMNS, 'snapshot_json'] as const;
+
 /** The summary of a listed row; toCaseSummary reads neither the decision nor the snapshot. */
 function summaryOf(row: ListedRow): CaseSummary {
   return toCaseSummary({ ...row, decision_json: null, snapshot_json: '' });
@@ -250,7 +257,7 @@ export class WorklistService {
   /** Creates the case for a completed study (once, whichever node gets there first) and routes it. */
   async onStudyComplete(event: StudyCompleteEvent): Promise<string> {
     const id = caseIdFor(event.studyUid);
-    const existing = await this.row(id);
+    const existing = await this.stored(id);
     if (existing) {
       if (existing.state === CaseState.Acquiring || existing.state === CaseState.Scheduled) {
         await this.execute(id, { type: 'study-complete', acquiredAt: Date.parse(event.firstReceivedAt) });
@@ -407,7 +414,7 @@ export class WorklistService {
    */
   async route(caseId: string, options: { onlyIfChanged?: boolean; excludeReaderIds?: string[] } = {}) {
     const live = this.routing.current();
-    const row = await this.row(caseId);
+    const row = await this.stored(caseId);
     if (!row) throw new WorklistError(404, WorklistErrorCode.NotFound, `no case ${caseId}`);
     const routable = row.state === CaseState.Ready || row.state === CaseState.Assigned;
     const unroutableException =
@@ -439,6 +446,9 @@ export class WorklistService {
       caseId,
       { type: 'route', decision },
       { decision_json: JSON.stringify(forStorage(decision)), sla_class: decision.slaClass },
+      // The row just read, unless a command was applied since: saves reading it again (a stale one only
+      // costs a refused conditional update and a re-read).
+      unroutableException ? undefined : row,
     );
     if (decision.ruleId && decision.assigneeId) this.lastChosenByRule[decision.ruleId] = decision.assigneeId;
     return decision;
@@ -446,7 +456,7 @@ export class WorklistService {
 
   private async decide(
     live: RoutingVersion,
-    row: CaseRow,
+    row: StoredRow,
     now: number,
     exclude: string[],
   ): Promise<RoutingDecision> {
@@ -458,27 +468,38 @@ export class WorklistService {
 
   /** Current load per reader and queue depth per site, read just before routing. */
   async loadFigures(): Promise<RoutingLoad> {
-    const owned = await this.db
+    // One statement (one round trip, one consistent snapshot): held cases and weight per reader, from the
+    // cases_held index alone, then unclaimed cases per site.
+    const rows = await this.db
       .selectFrom('cases')
       .select([
-        'owner_id',
+        sql<string>`'reader'`.as('kind'),
+        'owner_id as key',
         (eb) => eb.fn.countAll<number>().as('n'),
         (eb) => eb.fn.sum<number>('weight').as('w'),
       ])
       .where('state', 'in', [CaseState.Assigned, CaseState.InRead, CaseState.Preliminary])
       .where('owner_id', 'is not', null)
       .groupBy('owner_id')
-      .execute();
-    const queued = await this.db
-      .selectFrom('cases')
-      .select(['site_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('state', '=', CaseState.Ready)
-      .groupBy('site_id')
+      .unionAll(
+        this.db
+          .selectFrom('cases')
+          .select([
+            sql<string>`'site'`.as('kind'),
+            'site_id as key',
+            (eb) => eb.fn.countAll<number>().as('n'),
+            sql<number>`0`.as('w'),
+          ])
+          .where('state', '=', CaseState.Ready)
+          .groupBy('site_id'),
+      )
       .execute();
     const readers: RoutingLoad['readers'] = {};
-    for (const o of owned) readers[o.owner_id!] = { cases: Number(o.n), weight: Number(o.w) };
     const siteQueueDepth: Record<string, number> = {};
-    for (const q of queued) if (q.site_id) siteQueueDepth[q.site_id] = Number(q.n);
+    for (const r of rows) {
+      if (r.kind === 'reader') readers[r.key!] = { cases: Number(r.n), weight: Number(r.w) };
+      else if (r.key) siteQueueDepth[r.key] = Number(r.n);
+    }
     return { readers, siteQueueDepth, lastChosenByRule: { ...this.lastChosenByRule } };
   }
 
@@ -489,9 +510,14 @@ export class WorklistService {
    * node changed the case in between, it re-reads and decides again, so a second claim is refused by the
    * lifecycle, never silently lost.
    */
-  async execute(caseId: string, command: CaseCommand, extra: Extra = {}): Promise<CaseSummary> {
+  async execute(
+    caseId: string,
+    command: CaseCommand,
+    extra: Extra = {},
+    known?: StoredRow,
+  ): Promise<CaseSummary> {
     for (let attempt = 0; attempt < 8; attempt++) {
-      const row = await this.row(caseId);
+      const row = attempt === 0 && known ? known : await this.stored(caseId);
       if (!row) throw new WorklistError(404, WorklistErrorCode.NotFound, `no case ${caseId}`);
       const before = JSON.parse(row.snapshot_json) as CaseSnapshot;
       const now = this.now();
@@ -504,12 +530,13 @@ export class WorklistService {
         });
       }
       // Accepted but changing nothing (a repeated study-complete, reassigning to the current owner): no write.
-      if (result.events.length === 0 && Object.keys(extra).length === 0) return toCaseSummary(row);
+      if (result.events.length === 0 && Object.keys(extra).length === 0) return summaryOf(row);
       const after = result.snapshot;
       const slaClass = this.slaClassOf(extra.sla_class ?? row.sla_class, after);
       const written = await this.db.transaction().execute(async (trx) => {
         const cols = this.columnsOf(after, now, slaClass);
-        const u = await trx
+        // The updated row comes back with the update: nothing else in this transaction writes to it.
+        const updated = await trx
           .updateTable('cases')
           .set({
             ...cols,
@@ -518,8 +545,9 @@ export class WorklistService {
           })
           .where('id', '=', caseId)
           .where('version', '=', Number(row.version))
+          .returning(STORED_COLUMNS)
           .executeTakeFirst();
-        if (Number(u.numUpdatedRows) !== 1) return undefined;
+        if (!updated) return undefined;
         await this.writeEvents(trx, caseId, result.events);
         if (!sameSet(before.eligibleReaderIds, after.eligibleReaderIds)) {
           await trx.deleteFrom('case_visibility').where('case_id', '=', caseId).execute();
@@ -546,10 +574,10 @@ export class WorklistService {
         this.ownEventIds.add(Number(ev.id));
         // Delivered on commit only, so a listener never reads a change that is not there yet.
         if (this.notifyChannel) await sql`select pg_notify(${this.notifyChannel}, ${caseId})`.execute(trx);
-        return trx.selectFrom('cases').selectAll().where('id', '=', caseId).executeTakeFirstOrThrow();
+        return updated;
       });
       if (!written) continue;
-      const summary = toCaseSummary(written);
+      const summary = summaryOf(written);
       this.bus.publish({
         type: 'case:changed',
         summary,
@@ -1108,9 +1136,9 @@ export class WorklistService {
         .execute();
       for (const w of waiting) {
         try {
-          const before = await this.row(w.id);
+          const before = await this.stored(w.id);
           const d = await this.route(w.id, { onlyIfChanged: true });
-          const after = await this.row(w.id);
+          const after = await this.stored(w.id);
           if (d && before && after && after.version !== before.version) rerouted++;
         } catch (err) {
           if (!(err instanceof WorklistError && err.status === 409)) throw err;
@@ -1121,7 +1149,7 @@ export class WorklistService {
   }
 
   private async fire(caseId: string, kind: string, span: string, stepIndex: number, action: string | null) {
-    const row = await this.row(caseId);
+    const row = await this.stored(caseId);
     if (!row || TERMINAL_STATES.includes(row.state)) return;
     const now = this.now();
     if (kind === 'exception') {
@@ -1191,13 +1219,13 @@ export class WorklistService {
       .updateTable('cases')
       .set({ sla_state: state })
       .where('id', '=', caseId)
-      .returningAll()
+      .returning(STORED_COLUMNS)
       .executeTakeFirst();
     if (row) {
       const snap = JSON.parse(row.snapshot_json) as CaseSnapshot;
       this.bus.publish({
         type: 'case:changed',
-        summary: toCaseSummary(row),
+        summary: summaryOf(row),
         visibleBefore: visibleTo(snap),
         visibleNow: visibleTo(snap),
         events: [`sla:${state}`],
@@ -1276,14 +1304,14 @@ export class WorklistService {
     for (const id of this.handledEventIds)
       if (id <= this.remoteCursor - REMOTE_LOOKBACK) this.handledEventIds.delete(id);
     for (const caseId of changed) {
-      const row = await this.row(caseId);
+      const row = await this.stored(caseId);
       if (!row) continue;
       const snap = JSON.parse(row.snapshot_json) as CaseSnapshot;
       // Another node changed it: who could see it before is unknown here, so tell everyone who can see it now
       // and let streams without access drop it by id.
       this.bus.publish({
         type: 'case:changed',
-        summary: toCaseSummary(row),
+        summary: summaryOf(row),
         visibleBefore: [],
         visibleNow: visibleTo(snap),
         events: ['remote'],
@@ -1301,6 +1329,11 @@ export class WorklistService {
 
   async row(caseId: string): Promise<CaseRow | undefined> {
     return this.db.selectFrom('cases').selectAll().where('id', '=', caseId).executeTakeFirst();
+  }
+
+  /** The case as commands and routing need it: without the stored decision. */
+  private async stored(caseId: string): Promise<StoredRow | undefined> {
+    return this.db.selectFrom('cases').select(STORED_COLUMNS).where('id', '=', caseId).executeTakeFirst();
   }
 
   private slaClassOf(classId: string | null | undefined, snap: CaseSnapshot): SlaClass | undefined {
@@ -1424,7 +1457,7 @@ export class WorklistService {
     caseId: string,
     run: () => Promise<T>,
   ): Promise<T> {
-    const row = await this.row(caseId);
+    const row = await this.stored(caseId);
     try {
       const out = await run();
       await this.audit.record({
@@ -1482,7 +1515,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return b.every((x) => s.has(x));
 }
 
-function decisionChanges(row: CaseRow, d: RoutingDecision): boolean {
+function decisionChanges(row: StoredRow, d: RoutingDecision): boolean {
   const snap = JSON.parse(row.snapshot_json) as CaseSnapshot;
   if (d.outcome === 'unroutable') return row.state !== CaseState.Exception;
   // A new priority or pathway can change the SLA class, and with it the stored deadlines.
@@ -1493,7 +1526,7 @@ function decisionChanges(row: CaseRow, d: RoutingDecision): boolean {
   return !sameSet(snap.eligibleReaderIds, d.eligibleReaderIds) || snap.priority !== d.priority;
 }
 
-export function routingCaseOf(row: CaseRow): RoutingCase {
+export function routingCaseOf(row: Omit<CaseRow, 'decision_json'>): RoutingCase {
   const snap = JSON.parse(row.snapshot_json) as CaseSnapshot;
   return {
     id: row.id,
