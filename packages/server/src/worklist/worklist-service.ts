@@ -8,6 +8,7 @@ import {
   type CaseSnapshot,
   CaseState,
   type Clock,
+  type CompiledRouting,
   can,
   ExceptionQueue,
   newCase,
@@ -460,14 +461,18 @@ export class WorklistService {
     now: number,
     exclude: string[],
   ): Promise<RoutingDecision> {
-    const load = await this.loadFigures();
+    const load = await this.loadFigures(live.compiled);
     for (const r of exclude)
       load.readers[r] = { cases: Number.MAX_SAFE_INTEGER, weight: Number.MAX_SAFE_INTEGER };
     return routeCase({ compiled: live.compiled, case: routingCaseOf(row), load, now });
   }
 
-  /** Current load per reader and queue depth per site, read just before routing. */
-  async loadFigures(): Promise<RoutingLoad> {
+  /**
+   * Current load per reader and queue depth per site, read just before routing. For routing with `compiled`,
+   * the last reader chosen is copied only for its round-robin rules (the only ones routing reads it for):
+   * copying the entry of every rule that ever assigned took longer than the query on a large network.
+   */
+  async loadFigures(compiled?: CompiledRouting): Promise<RoutingLoad> {
     // One statement (one round trip, one consistent snapshot): held cases and weight per reader, from the
     // cases_held index alone, then unclaimed cases per site.
     const rows = await this.db
@@ -500,7 +505,15 @@ export class WorklistService {
       if (r.kind === 'reader') readers[r.key!] = { cases: Number(r.n), weight: Number(r.w) };
       else if (r.key) siteQueueDepth[r.key] = Number(r.n);
     }
-    return { readers, siteQueueDepth, lastChosenByRule: { ...this.lastChosenByRule } };
+    let lastChosenByRule: Record<string, string>;
+    if (compiled) {
+      lastChosenByRule = {};
+      for (const id of roundRobinRuleIds(compiled)) {
+        const last = this.lastChosenByRule[id];
+        if (last !== undefined) lastChosenByRule[id] = last;
+      }
+    } else lastChosenByRule = { ...this.lastChosenByRule };
+    return { readers, siteQueueDepth, lastChosenByRule };
   }
 
   // ---------------------------------------------------------------- commands
@@ -1190,7 +1203,7 @@ export class WorklistService {
       const d = routeCase({
         compiled: live.broadening,
         case: routingCaseOf(row),
-        load: await this.loadFigures(),
+        load: await this.loadFigures(live.broadening),
         now,
       });
       if (d.eligibleReaderIds.length > 0 && row.state !== CaseState.Preliminary) {
@@ -1486,6 +1499,17 @@ export class WorklistService {
 }
 
 // ---------------------------------------------------------------- pure helpers
+
+const roundRobinRules = new WeakMap<CompiledRouting, string[]>();
+/** Ids of the rules that choose round-robin, once per compiled configuration. */
+function roundRobinRuleIds(compiled: CompiledRouting): string[] {
+  let ids = roundRobinRules.get(compiled);
+  if (!ids) {
+    ids = compiled.rules.filter((r) => r.strategy === 'round-robin').map((r) => r.rule.id);
+    roundRobinRules.set(compiled, ids);
+  }
+  return ids;
+}
 
 function visibleTo(s: CaseSnapshot): string[] {
   return s.ownerId && !s.eligibleReaderIds.includes(s.ownerId)
