@@ -270,7 +270,6 @@ export class WorklistService {
       .selectFrom('studies')
       .innerJoin('patients', 'patients.id', 'studies.patient_fk')
       .select([
-        'studies.id as study_pk',
         'studies.site_id',
         'studies.modalities',
         'studies.body_parts',
@@ -280,19 +279,21 @@ export class WorklistService {
         'studies.attributes_json',
         'patients.patient_id',
         'patients.patient_name',
+        // An instance's metadata (for the requested procedure and its priority), in the same round trip.
+        (eb) =>
+          eb
+            .selectFrom('instances')
+            .innerJoin('series', 'series.id', 'instances.series_fk')
+            .select('instances.metadata_json')
+            .whereRef('series.study_fk', '=', 'studies.id')
+            .limit(1)
+            .as('instance_metadata_json'),
       ])
       .where('studies.study_uid', '=', event.studyUid)
       .executeTakeFirst();
     if (!study) return id;
-    const instance = await this.db
-      .selectFrom('instances')
-      .innerJoin('series', 'series.id', 'instances.series_fk')
-      .select('instances.metadata_json')
-      .where('series.study_fk', '=', study.study_pk)
-      .limit(1)
-      .executeTakeFirst();
-    const meta = instance
-      ? (JSON.parse(instance.metadata_json) as Record<string, { Value?: unknown[] }>)
+    const meta = study.instance_metadata_json
+      ? (JSON.parse(study.instance_metadata_json) as Record<string, { Value?: unknown[] }>)
       : {};
     const priority = priorityFromDicom(meta);
     const procedure =
@@ -563,12 +564,15 @@ export class WorklistService {
         if (!updated) return undefined;
         await this.writeEvents(trx, caseId, result.events);
         if (!sameSet(before.eligibleReaderIds, after.eligibleReaderIds)) {
-          await trx.deleteFrom('case_visibility').where('case_id', '=', caseId).execute();
-          if (after.eligibleReaderIds.length > 0)
-            await trx
-              .insertInto('case_visibility')
-              .values(after.eligibleReaderIds.map((r) => ({ case_id: caseId, reader_id: r })))
-              .execute();
+          // The rows are the snapshot's eligible readers, always written together: when readers were only
+          // added (a new case routed, broadening, a new owner), insert those alone.
+          const had = new Set(before.eligibleReaderIds);
+          const onlyAdded = before.eligibleReaderIds.every((r) => after.eligibleReaderIds.includes(r));
+          if (!onlyAdded) await trx.deleteFrom('case_visibility').where('case_id', '=', caseId).execute();
+          const rows = (
+            onlyAdded ? after.eligibleReaderIds.filter((r) => !had.has(r)) : after.eligibleReaderIds
+          ).map((r) => ({ case_id: caseId, reader_id: r }));
+          if (rows.length > 0) await trx.insertInto('case_visibility').values(rows).execute();
         }
         await this.syncTimers(trx, caseId, after, slaClass);
         const ev = await trx
