@@ -318,7 +318,7 @@ export class WorklistService {
     const modalities = study.modalities.split('\\').filter(Boolean);
     const weight = Math.max(1, ...modalities.map((m) => routingConfig?.workWeights?.[m] ?? 1));
     const inserted = await this.db.transaction().execute(async (trx) => {
-      const r = await trx
+      const row = await trx
         .insertInto('cases')
         .values({
           ...this.columnsOf(created.snapshot, now),
@@ -341,24 +341,29 @@ export class WorklistService {
           created_at: now,
         })
         .onConflict((oc) => oc.column('study_uid').doNothing())
+        .returning(STORED_COLUMNS)
         .executeTakeFirst();
-      if (Number(r.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
+      if (!row) return undefined;
       await this.writeEvents(trx, id, created.events);
       await trx
         .updateTable('ai_results')
         .set({ case_id: id })
         .where('study_uid', '=', event.studyUid)
         .execute();
-      return true;
+      return row;
     });
     if (!inserted) return id;
+    // The row as inserted, for routing to start from while no command has changed it.
+    let current: StoredRow | undefined = inserted;
     for (const p of pending) {
-      if (p.suspected_critical)
+      if (p.suspected_critical) {
+        current = undefined;
         await this.execute(id, {
           type: 'reprioritise',
           priority: 'stat',
           reason: aiReason(p.finding, p.confidence, p.source),
         });
+      }
     }
     const flagged = aiExceptionQueue(aiFlags);
     if (flagged) {
@@ -370,7 +375,7 @@ export class WorklistService {
       });
       return id;
     }
-    await this.route(id);
+    await this.routeFrom(id, {}, current);
     return id;
   }
 
@@ -415,8 +420,17 @@ export class WorklistService {
    * In-read, preliminary and closed cases are never rerouted: ownership follows the reader.
    */
   async route(caseId: string, options: { onlyIfChanged?: boolean; excludeReaderIds?: string[] } = {}) {
+    return this.routeFrom(caseId, options);
+  }
+
+  /** route(), from a row the caller has just read or written (`known`) instead of reading it again. */
+  private async routeFrom(
+    caseId: string,
+    options: { onlyIfChanged?: boolean; excludeReaderIds?: string[] },
+    known?: StoredRow,
+  ) {
     const live = this.routing.current();
-    const row = await this.stored(caseId);
+    const row = known ?? (await this.stored(caseId));
     if (!row) throw new WorklistError(404, WorklistErrorCode.NotFound, `no case ${caseId}`);
     const routable = row.state === CaseState.Ready || row.state === CaseState.Assigned;
     const unroutableException =
@@ -638,9 +652,11 @@ export class WorklistService {
 
   async claim(actor: Actor, caseId: string, origin: RequestOrigin): Promise<CaseSummary> {
     const readerId = this.requireReader(actor);
-    const s = await this.audited(actor, origin, 'case-claim', caseId, () =>
-      this.execute(caseId, { type: 'claim', readerId, leaseMs: this.leaseMs }),
-    );
+    const s = await this.audited(actor, origin, 'case-claim', caseId, {
+      type: 'claim',
+      readerId,
+      leaseMs: this.leaseMs,
+    });
     return s;
   }
 
@@ -651,9 +667,11 @@ export class WorklistService {
 
   async release(actor: Actor, caseId: string, origin: RequestOrigin, reason?: string): Promise<CaseSummary> {
     const readerId = this.requireReader(actor);
-    return this.audited(actor, origin, 'case-release', caseId, () =>
-      this.execute(caseId, { type: 'release', readerId, ...(reason ? { reason } : {}) }),
-    );
+    return this.audited(actor, origin, 'case-release', caseId, {
+      type: 'release',
+      readerId,
+      ...(reason ? { reason } : {}),
+    });
   }
 
   async finish(
@@ -663,9 +681,7 @@ export class WorklistService {
     step: 'preliminary' | 'finalize',
   ): Promise<CaseSummary> {
     const readerId = this.requireReader(actor);
-    return this.audited(actor, origin, `case-${step}`, caseId, () =>
-      this.execute(caseId, { type: step, readerId }),
-    );
+    return this.audited(actor, origin, `case-${step}`, caseId, { type: step, readerId });
   }
 
   async markUnreadable(
@@ -677,9 +693,11 @@ export class WorklistService {
     const readerId = this.requireReader(actor);
     if (!reason.trim())
       throw new WorklistError(400, WorklistErrorCode.BadRequest, 'say why the study cannot be read');
-    return this.audited(actor, origin, 'case-unreadable', caseId, () =>
-      this.execute(caseId, { type: 'mark-unreadable', readerId, reason }),
-    );
+    return this.audited(actor, origin, 'case-unreadable', caseId, {
+      type: 'mark-unreadable',
+      readerId,
+      reason,
+    });
   }
 
   async reassign(
@@ -696,14 +714,12 @@ export class WorklistService {
         WorklistErrorCode.BadRequest,
         `no reader ${toReaderId} in the routing directory`,
       );
-    return this.audited(actor, origin, 'case-reassign', caseId, () =>
-      this.execute(caseId, {
-        type: 'reassign',
-        toReaderId,
-        by: actor.name,
-        ...(reason ? { reason } : {}),
-      }),
-    );
+    return this.audited(actor, origin, 'case-reassign', caseId, {
+      type: 'reassign',
+      toReaderId,
+      by: actor.name,
+      ...(reason ? { reason } : {}),
+    });
   }
 
   async raiseException(
@@ -714,17 +730,22 @@ export class WorklistService {
     reason: string,
   ): Promise<CaseSummary> {
     this.requireManager(actor);
-    return this.audited(actor, origin, 'case-exception', caseId, () =>
-      this.execute(caseId, { type: 'raise-exception', queue, reason, by: actor.name }),
-    );
+    return this.audited(actor, origin, 'case-exception', caseId, {
+      type: 'raise-exception',
+      queue,
+      reason,
+      by: actor.name,
+    });
   }
 
   /** Takes a case out of its exception queue and routes it again. */
   async resolveException(actor: Actor, caseId: string, origin: RequestOrigin, note?: string) {
     this.requireManager(actor);
-    await this.audited(actor, origin, 'case-exception-resolve', caseId, () =>
-      this.execute(caseId, { type: 'resolve-exception', by: actor.name, ...(note ? { note } : {}) }),
-    );
+    await this.audited(actor, origin, 'case-exception-resolve', caseId, {
+      type: 'resolve-exception',
+      by: actor.name,
+      ...(note ? { note } : {}),
+    });
     await this.route(caseId);
     return toCaseSummary((await this.row(caseId))!);
   }
@@ -737,9 +758,11 @@ export class WorklistService {
     reason: string,
   ) {
     this.requireManager(actor);
-    await this.audited(actor, origin, 'case-reprioritise', caseId, () =>
-      this.execute(caseId, { type: 'reprioritise', priority, reason: `${reason} (${actor.name})` }),
-    );
+    await this.audited(actor, origin, 'case-reprioritise', caseId, {
+      type: 'reprioritise',
+      priority,
+      reason: `${reason} (${actor.name})`,
+    });
     await this.route(caseId, { onlyIfChanged: true });
     return toCaseSummary((await this.row(caseId))!);
   }
@@ -1467,16 +1490,17 @@ export class WorklistService {
       .execute();
   }
 
-  private async audited<T>(
+  private async audited(
     actor: Actor,
     origin: RequestOrigin,
     action: string,
     caseId: string,
-    run: () => Promise<T>,
-  ): Promise<T> {
+    command: CaseCommand,
+  ): Promise<CaseSummary> {
     const row = await this.stored(caseId);
     try {
-      const out = await run();
+      // The row read for the audit record is the command's first read too.
+      const out = await this.execute(caseId, command, {}, row);
       await this.audit.record({
         action,
         actor,
