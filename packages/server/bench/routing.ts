@@ -780,6 +780,8 @@ function printProfile(title: string, s: ProfileSummary): string[] {
 
 function report(network: Network, floor: Floor, byDb: Map<string, RunFigures[]>, seconds: number): void {
   const m = machine();
+  const arrivals = burstyArrivals(settings.seed, settings.arrivals, settings.perDay);
+  const wallMeanPerS = (settings.perDay / 86_400) * settings.speedup;
   const out: string[] = [];
   const f: NetworkFacts = network.facts;
   out.push(
@@ -795,8 +797,10 @@ function report(network: Network, floor: Floor, byDb: Map<string, RunFigures[]>,
       'arrivals through onStudyComplete (with their study rows, timeline, timers, visibility, audit), readers opening and ' +
       'reading the oldest of their cases; PostgreSQL: VACUUM ANALYZE after the bulk load and ANALYZE after the backlog ' +
       '(as autovacuum would have), SQLite: no ANALYZE (Confer never runs it)',
-    `Load: ${settings.arrivals} timed arrivals at ${settings.perDay.toLocaleString('en')}/day in bursts of 10-20x, domain time ` +
-      `x${settings.speedup} (ManualClock); per arrival one case read to the end (claim + final); ${settings.sessions} SSE ` +
+    `Load: ${settings.arrivals} timed arrivals at ${settings.perDay.toLocaleString('en')}/day (${arrivals.bursts} bursts at ` +
+      `${round(Math.min(...arrivals.burstFactors))}-${round(Math.max(...arrivals.burstFactors))}x the mean), domain time ` +
+      `x${settings.speedup} (ManualClock), so on the wall clock a mean of ${round(wallMeanPerS)}/s and bursts up to ` +
+      `${round(wallMeanPerS * Math.max(...arrivals.burstFactors))}/s; per arrival one case read to the end (claim + final); ${settings.sessions} SSE ` +
       `sessions; ${settings.queriesPerS} worklist queries/s (${Math.round(settings.coordinatorShare * 100)}% coordinators); ` +
       `confer.tick() every ${settings.clockworkMs} ms of wall time`,
     `Floor: routeCase alone on this network, ${floor.decisions} decisions: p50 ${floor.p50Ms} ms, p95 ${floor.p95Ms} ms, ` +
