@@ -1,10 +1,22 @@
 import type { Generated } from 'kysely';
+import type { AnnotationsTables } from './tables/annotations.ts';
+import type { CollaborationTables } from './tables/collaboration.ts';
+import type { CriticalResultsTables } from './tables/critical-results.ts';
+import type { PeerReviewBoardsTables } from './tables/peer-review-boards.ts';
+import type { ReportDeliveryTables } from './tables/report-delivery.ts';
+import type { ReportingTables } from './tables/reporting.ts';
 
 /**
  * Table shapes as Kysely sees them. Times are epoch milliseconds (UTC) in integer columns so both
  * databases sort and compare them the same way; JSON is stored as text.
  */
-export interface Database {
+export interface Database
+  extends ReportingTables,
+    ReportDeliveryTables,
+    CriticalResultsTables,
+    CollaborationTables,
+    PeerReviewBoardsTables,
+    AnnotationsTables {
   sites: SitesTable;
   patients: PatientsTable;
   studies: StudiesTable;
