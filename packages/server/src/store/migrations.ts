@@ -4,6 +4,7 @@ import { migrationContext } from './migration-context.ts';
 import { migrateAnnotations } from './tables/annotations.ts';
 import { migrateCollaboration } from './tables/collaboration.ts';
 import { migrateCriticalResults } from './tables/critical-results.ts';
+import { migrateNotifications } from './tables/notifications.ts';
 import { migratePeerReviewBoards } from './tables/peer-review-boards.ts';
 import { migrateReportDelivery } from './tables/report-delivery.ts';
 import { migrateReporting } from './tables/reporting.ts';
@@ -138,6 +139,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0008_collaboration': { up: (db: Kysely<unknown>) => migrateCollaboration(db, ctx) },
     '0009_peer_review_boards': { up: (db: Kysely<unknown>) => migratePeerReviewBoards(db, ctx) },
     '0010_annotations': { up: (db: Kysely<unknown>) => migrateAnnotations(db, ctx) },
+    '0011_notifications': { up: (db: Kysely<unknown>) => migrateNotifications(db, ctx) },
   };
 }
 

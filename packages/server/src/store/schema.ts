@@ -2,6 +2,7 @@ import type { Generated } from 'kysely';
 import type { AnnotationsTables } from './tables/annotations.ts';
 import type { CollaborationTables } from './tables/collaboration.ts';
 import type { CriticalResultsTables } from './tables/critical-results.ts';
+import type { NotificationsTables } from './tables/notifications.ts';
 import type { PeerReviewBoardsTables } from './tables/peer-review-boards.ts';
 import type { ReportDeliveryTables } from './tables/report-delivery.ts';
 import type { ReportingTables } from './tables/reporting.ts';
@@ -16,7 +17,8 @@ export interface Database
     CriticalResultsTables,
     CollaborationTables,
     PeerReviewBoardsTables,
-    AnnotationsTables {
+    AnnotationsTables,
+    NotificationsTables {
   sites: SitesTable;
   patients: PatientsTable;
   studies: StudiesTable;
