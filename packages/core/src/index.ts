@@ -1,6 +1,7 @@
 export * from './access/roles.ts';
 export * from './case/lifecycle.ts';
 export * from './case/model.ts';
+export * from './peer-review/index.ts';
 export * from './reporting/signed-report.ts';
 export * from './routing/compiled-routing.ts';
 export * from './routing/model.ts';
