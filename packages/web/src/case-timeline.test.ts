@@ -119,3 +119,37 @@ test('an assignment is the routing engine acting, whoever it names', () => {
   assert.equal(row?.actor, 'Routing engine');
   assert.equal(row?.description, 'to Dr Ada Lovelace');
 });
+
+test('a critical result adds the communicated and acknowledged handoffs and describes both', () => {
+  const critical: TimelineEvent[] = [
+    ...events,
+    {
+      at: t(41),
+      type: 'case:critical-communicated',
+      actor: 'dr.reader',
+      detail: { resultId: 'CR-1', recipient: 'dr.clinician', channel: 'app', by: 'dr.reader' },
+    },
+    {
+      at: t(50),
+      type: 'case:critical-acknowledged',
+      actor: 'dr.backup',
+      detail: { resultId: 'CR-1', recipient: 'dr.backup', channel: 'link', by: 'dr.backup' },
+    },
+  ];
+  const h = handoffs(critical);
+  assert.deepEqual(
+    h.slice(-2).map((x) => [x.milestone, x.sincePreviousMs]),
+    [
+      [Milestone.Communicated, 60_000],
+      [Milestone.Acknowledged, 9 * 60_000],
+    ],
+  );
+  const rows = timelineRows(critical, (id) => id);
+  assert.deepEqual(
+    rows.slice(-2).map((r) => [r.label, r.description, r.milestone]),
+    [
+      ['Critical result communicated', 'to dr.clinician (in the app), CR-1', 'communicated'],
+      ['Critical result acknowledged', 'by dr.backup (acknowledgement link), CR-1', 'acknowledged'],
+    ],
+  );
+});

@@ -1,6 +1,7 @@
 // A case's timeline for people: every event in words, who did it, and the time since the event before;
-// plus the handoff milestones (acquired -> available -> routed -> opened -> preliminary -> final) with the
-// time each handoff took, which is what turnaround is measured by.
+// plus the handoff milestones (acquired -> available -> routed -> opened -> preliminary -> final, then
+// communicated -> acknowledged for a critical result) with the time each handoff took, which is what
+// turnaround is measured by.
 
 import { type Priority, priorityLabels, type TimelineEvent, toEpochMs } from './worklist-model.ts';
 
@@ -11,6 +12,8 @@ export const Milestone = {
   Opened: 'opened',
   Preliminary: 'preliminary',
   Final: 'final',
+  Communicated: 'communicated',
+  Acknowledged: 'acknowledged',
 } as const;
 export type Milestone = (typeof Milestone)[keyof typeof Milestone];
 
@@ -23,7 +26,12 @@ export const milestoneLabels: Record<Milestone, string> = {
   opened: 'Opened',
   preliminary: 'Preliminary',
   final: 'Final',
+  communicated: 'Communicated',
+  acknowledged: 'Acknowledged',
 };
+
+/** Reached only by cases with a critical result; left out of the handoffs until reached. */
+const criticalMilestones: readonly Milestone[] = [Milestone.Communicated, Milestone.Acknowledged];
 
 /** The event type that first reaches each milestone after `acquired` (which rides on `case:available`). */
 const milestoneEvents: Record<string, Milestone> = {
@@ -32,6 +40,8 @@ const milestoneEvents: Record<string, Milestone> = {
   'case:claimed': Milestone.Opened,
   'case:preliminary': Milestone.Preliminary,
   'case:finalized': Milestone.Final,
+  'case:critical-communicated': Milestone.Communicated,
+  'case:critical-acknowledged': Milestone.Acknowledged,
 };
 
 export interface Handoff {
@@ -56,12 +66,14 @@ export function handoffs(events: readonly TimelineEvent[]): Handoff[] {
     if (milestone && !reached.has(milestone)) reached.set(milestone, at);
   }
   let previous: number | null = null;
-  return milestones.map((milestone) => {
-    const atMs = reached.get(milestone) ?? null;
-    const sincePreviousMs = atMs !== null && previous !== null ? atMs - previous : null;
-    if (atMs !== null) previous = atMs;
-    return { milestone, atMs, sincePreviousMs };
-  });
+  return milestones
+    .filter((m) => reached.has(m) || !criticalMilestones.includes(m))
+    .map((milestone) => {
+      const atMs = reached.get(milestone) ?? null;
+      const sincePreviousMs = atMs !== null && previous !== null ? atMs - previous : null;
+      if (atMs !== null) previous = atMs;
+      return { milestone, atMs, sincePreviousMs };
+    });
 }
 
 export interface TimelineRow {
@@ -193,6 +205,17 @@ function describe(
         tone: 'warning',
       };
     }
+    case 'case:critical-communicated':
+    case 'case:critical-acknowledged': {
+      const recipient = str(d.recipient);
+      const channel = str(d.channel);
+      const acknowledged = event.type === 'case:critical-acknowledged';
+      return {
+        label: acknowledged ? 'Critical result acknowledged' : 'Critical result communicated',
+        description: `${acknowledged ? 'by' : 'to'} ${recipient ?? '?'}${channel ? ` (${channelLabel(channel)})` : ''}${str(d.resultId) ? `, ${str(d.resultId)}` : ''}`,
+        tone: acknowledged ? 'good' : 'warning',
+      };
+    }
     case 'exception:overdue':
       return {
         label: 'Exception overdue',
@@ -211,6 +234,18 @@ function describe(
       }
       return { label: event.type, description: '', tone: 'normal' };
   }
+}
+
+const channelLabels: Record<string, string> = {
+  app: 'in the app',
+  webhook: 'webhook',
+  email: 'e-mail',
+  phone: 'phone read-back',
+  link: 'acknowledgement link',
+};
+
+function channelLabel(channel: string): string {
+  return channelLabels[channel] ?? channel;
 }
 
 /**

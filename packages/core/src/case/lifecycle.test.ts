@@ -671,6 +671,7 @@ test('the transition table names every command', () => {
     'mark-unreadable',
     'reprioritise',
     'broaden',
+    'record-critical',
   ];
   assert.deepEqual(Object.keys(caseTransitions).sort(), commands.sort());
   assert.deepEqual(caseTransitions.claim, {
@@ -678,4 +679,27 @@ test('the transition table names every command', () => {
     assigned: ['in-read'],
     'in-read': ['in-read'],
   });
+});
+
+test('record-critical: communicated and acknowledged milestones in any state, never in the future', () => {
+  const c = pooled();
+  const comm = {
+    type: 'record-critical' as const,
+    milestone: 'communicated' as const,
+    at: T0 + MIN,
+    resultId: 'CR-1',
+    by: 'dr.reader',
+    recipient: 'dr.clinician',
+    channel: 'app',
+  };
+  const a = ok(c, comm, T0 + 2 * MIN);
+  assert.equal(a.state, 'ready');
+  assert.equal(a.milestones.communicated, T0 + MIN);
+  const b = ok(a, { ...comm, milestone: 'acknowledged', at: T0 + 9 * MIN }, T0 + 5 * MIN);
+  assert.equal(b.milestones.acknowledged, T0 + 5 * MIN);
+  assert.equal(b.milestones.communicated, T0 + MIN);
+  assert.deepEqual(eventTypes(decideCase(b, comm, T0 + 6 * MIN)), ['case:critical-communicated']);
+  // An acknowledgement recorded first also marks the communication.
+  const d = ok(c, { ...comm, milestone: 'acknowledged' }, T0 + 2 * MIN);
+  assert.equal(d.milestones.communicated, T0 + MIN);
 });

@@ -85,6 +85,8 @@ export const caseTransitions: Readonly<Record<CaseCommand['type'], Targets>> = {
   'mark-unreadable': { 'in-read': ['exception'] },
   reprioritise: stays(openStates),
   broaden: stays(['ready', 'assigned']),
+  // A critical result is communicated whatever the case's state, usually after it is final.
+  'record-critical': stays(allStates),
 };
 
 const verbs: Record<CaseCommand['type'], string> = {
@@ -105,6 +107,7 @@ const verbs: Record<CaseCommand['type'], string> = {
   'mark-unreadable': 'mark unreadable',
   reprioritise: 'reprioritise',
   broaden: 'broaden',
+  'record-critical': 'record a critical result communication on',
 };
 
 /**
@@ -493,6 +496,19 @@ export function decideCase(c: CaseSnapshot, command: CaseCommand, now: number): 
         readerIds: [...command.readerIds],
         reason: command.reason,
       });
+    case 'record-critical':
+      // Recorded after the fact (delivery is confirmed after the commit); never in the future.
+      return accept({
+        type:
+          command.milestone === 'communicated'
+            ? CaseEventType.CriticalCommunicated
+            : CaseEventType.CriticalAcknowledged,
+        at: Math.min(command.at, now),
+        resultId: command.resultId,
+        by: command.by,
+        recipient: command.recipient,
+        channel: command.channel,
+      });
   }
 }
 
@@ -613,6 +629,14 @@ export function evolveCase(c: CaseSnapshot, e: CaseEvent): CaseSnapshot {
     case CaseEventType.Broadened:
       for (const r of e.readerIds) keepVisible(r);
       next.broadened = true;
+      break;
+    case CaseEventType.CriticalCommunicated:
+      m.communicated ??= e.at;
+      break;
+    case CaseEventType.CriticalAcknowledged:
+      // An acknowledgement is also a communication: the milestones stay in order whatever arrives first.
+      m.communicated ??= e.at;
+      m.acknowledged ??= e.at;
       break;
   }
   return next;

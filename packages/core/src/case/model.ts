@@ -97,7 +97,20 @@ export type CaseCommand =
   | { type: 'resolve-exception'; by: string; note?: string }
   | { type: 'mark-unreadable'; readerId: string; reason: string }
   | { type: 'reprioritise'; priority: Priority; reason: string }
-  | { type: 'broaden'; readerIds: string[]; reason: string };
+  | { type: 'broaden'; readerIds: string[]; reason: string }
+  /**
+   * A critical result on the case reached a clinician, or was acknowledged: the critical-result service
+   * records it on the case's timeline and milestones, at the time the communication happened.
+   */
+  | {
+      type: 'record-critical';
+      milestone: 'communicated' | 'acknowledged';
+      at: number;
+      resultId: string;
+      by: string;
+      recipient: string;
+      channel: string;
+    };
 
 export const CaseEventType = {
   Scheduled: 'case:scheduled',
@@ -118,6 +131,8 @@ export const CaseEventType = {
   ExceptionResolved: 'case:exception-resolved',
   Reprioritised: 'case:reprioritised',
   Broadened: 'case:broadened',
+  CriticalCommunicated: 'case:critical-communicated',
+  CriticalAcknowledged: 'case:critical-acknowledged',
 } as const;
 export type CaseEventType = (typeof CaseEventType)[keyof typeof CaseEventType];
 
@@ -158,7 +173,15 @@ export type CaseEvent =
     }
   | { type: typeof CaseEventType.ExceptionResolved; at: number; by: string; note?: string }
   | { type: typeof CaseEventType.Reprioritised; at: number; priority: Priority; reason: string }
-  | { type: typeof CaseEventType.Broadened; at: number; readerIds: string[]; reason: string };
+  | { type: typeof CaseEventType.Broadened; at: number; readerIds: string[]; reason: string }
+  | {
+      type: typeof CaseEventType.CriticalCommunicated | typeof CaseEventType.CriticalAcknowledged;
+      at: number;
+      resultId: string;
+      by: string;
+      recipient: string;
+      channel: string;
+    };
 
 export const CaseErrorCode = {
   AlreadyClaimed: 'CONFER_ERR_CASE_ALREADY_CLAIMED',

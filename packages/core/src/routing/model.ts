@@ -199,6 +199,10 @@ export const Milestone = {
   Opened: 'opened',
   Preliminary: 'preliminary',
   Final: 'final',
+  /** A critical result on the case first reached a clinician (see critical/protocol.ts). */
+  Communicated: 'communicated',
+  /** A clinician first acknowledged a critical result on the case. */
+  Acknowledged: 'acknowledged',
 } as const;
 export type Milestone = (typeof Milestone)[keyof typeof Milestone];
 
