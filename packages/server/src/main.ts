@@ -14,7 +14,9 @@ import type { ConferConfig, SiteConfig } from './config/config.ts';
 import { registerDicomweb } from './dicomweb/index.ts';
 import { DimseServer } from './dimse/server.ts';
 import { type AppDeps, buildApp } from './http/app.ts';
+import { peerReviewRoutes } from './http/peer-review-routes.ts';
 import { worklistRoutes } from './http/worklist-routes.ts';
+import { PeerReviewService } from './peer-review/peer-review-service.ts';
 import { FileBlobStore } from './store/blob-store.ts';
 import { migrateToLatest, openStore, type Store } from './store/database.ts';
 import { listenForOtherNodes } from './store/listen.ts';
@@ -37,6 +39,7 @@ export interface ConferHandle {
   worklist: WorklistService;
   routing: RoutingConfigStore;
   bus: WorklistBus;
+  peerReview: PeerReviewService;
   /**
    * One turn of the clockwork: announce quiet studies, create and route their cases, expire leases, fire
    * SLA timers, re-route waiting cases, pick up other nodes' changes. The timer calls it; tests call it.
@@ -120,6 +123,15 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       cleanup.unshift(stopListening);
     }
 
+    const peerReview = new PeerReviewService({
+      db: store.db,
+      clock,
+      audit,
+      routing,
+      access,
+      logger: log.child({ component: 'peer-review' }),
+    });
+
     const app = await buildApp({
       config,
       clock,
@@ -140,6 +152,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
           clock,
           ...(config.routingFile ? { routingFile: config.routingFile } : {}),
         }),
+        peerReviewRoutes({ peerReview }),
         ...(options.plugins ?? []),
       ],
       logger: { level: config.logLevel === 'silent' ? 'silent' : 'warn' },
@@ -187,6 +200,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       await routing.refresh();
       await worklist.tick();
       await worklist.pollRemoteChanges();
+      await peerReview.sampleFinalised();
     };
     let timer: NodeJS.Timeout | undefined;
     if (options.completionTimer !== false) {
@@ -220,6 +234,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       worklist,
       routing,
       bus,
+      peerReview,
       tick,
       app,
       generatedAdminPassword,

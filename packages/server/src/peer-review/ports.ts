@@ -1,0 +1,76 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../store/schema.ts';
+
+/**
+ * What peer review and boards need from the rest of Confer, as small ports, so each is wired in the
+ * composition root and tests can see what was sent.
+ */
+
+/** One in-app notice to some users (the NotificationService's shape). */
+export interface NoticeInput {
+  usernames: string[];
+  kind: string;
+  title: string;
+  body?: string;
+  caseId?: string;
+  /** An app fragment, e.g. '#/peer-review'. */
+  link?: string;
+}
+
+/** Sends in-app notifications; stored inside the caller's transaction when one is passed. */
+export interface Notifier {
+  notify(input: NoticeInput, trx?: Transaction<Database>): Promise<unknown>;
+}
+
+/** The signed report of a case, as a board or a reviewer reads it. */
+export interface CaseReportView {
+  status: string;
+  title?: string;
+  /** The report's text, sections joined, as signed. */
+  text: string;
+  impression?: string;
+  signedAt?: string;
+  /** Who signed it; left out when peer review hides the original reader. */
+  authorName?: string;
+}
+
+/** One message of a case's discussion. */
+export interface CaseDiscussionEntry {
+  at: string;
+  author: string;
+  text: string;
+}
+
+/**
+ * Reads what a board (or a reviewer) looks at besides the images: the report and the discussion. Provided by
+ * the reporting and collaboration features; absent parts are shown as "not available".
+ */
+export interface CaseMaterial {
+  report?(caseId: string): Promise<CaseReportView | null>;
+  discussion?(caseId: string): Promise<CaseDiscussionEntry[]>;
+}
+
+/**
+ * A refusal with an HTTP status, a stable code (CONFER_ERR_...), a title and a sentence that says what to
+ * do. The feature's routes turn it into problem+json.
+ */
+export class DomainError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly extra: Record<string, unknown>;
+  constructor(
+    status: number,
+    code: string,
+    title: string,
+    detail: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = 'DomainError';
+    this.status = status;
+    this.code = code;
+    this.title = title;
+    this.extra = extra;
+  }
+}
