@@ -3,6 +3,7 @@ export * from './case/lifecycle.ts';
 export * from './case/model.ts';
 export * from './critical/model.ts';
 export * from './critical/protocol.ts';
+export * from './imaging/measurement.ts';
 export * from './peer-review/index.ts';
 export * from './reporting/signed-report.ts';
 export * from './routing/compiled-routing.ts';

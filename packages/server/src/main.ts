@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { type Clock, Role, systemClock } from '@confer/core';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { AnnotationService } from './annotations/annotation-service.ts';
+import { SrExportService } from './annotations/sr-export-service.ts';
 import type { ArchiveIngestService } from './archive/ingest-service.ts';
 import type { Actor } from './archive/ports.ts';
 import { createArchiveServices } from './archive/services.ts';
@@ -13,6 +15,7 @@ import { AccessService } from './auth/access-service.ts';
 import type { ConferConfig, SiteConfig } from './config/config.ts';
 import { registerDicomweb } from './dicomweb/index.ts';
 import { DimseServer } from './dimse/server.ts';
+import { annotationRoutes } from './http/annotation-routes.ts';
 import { type AppDeps, buildApp } from './http/app.ts';
 import { peerReviewRoutes } from './http/peer-review-routes.ts';
 import { worklistRoutes } from './http/worklist-routes.ts';
@@ -40,6 +43,9 @@ export interface ConferHandle {
   routing: RoutingConfigStore;
   bus: WorklistBus;
   peerReview: PeerReviewService;
+  /** Viewer annotations per case, and their DICOM SR export. */
+  annotations: AnnotationService;
+  srExport: SrExportService;
   /**
    * One turn of the clockwork: announce quiet studies, create and route their cases, expire leases, fire
    * SLA timers, re-route waiting cases, pick up other nodes' changes. The timer calls it; tests call it.
@@ -131,6 +137,8 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       access,
       logger: log.child({ component: 'peer-review' }),
     });
+    const annotations = new AnnotationService({ db: store.db, clock, audit, worklist });
+    const srExport = new SrExportService({ db: store.db, clock, audit, ingest, annotations });
 
     const app = await buildApp({
       config,
@@ -153,6 +161,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
           ...(config.routingFile ? { routingFile: config.routingFile } : {}),
         }),
         peerReviewRoutes({ peerReview }),
+        annotationRoutes({ annotations, srExport }),
         ...(options.plugins ?? []),
       ],
       logger: { level: config.logLevel === 'silent' ? 'silent' : 'warn' },
@@ -235,6 +244,8 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       routing,
       bus,
       peerReview,
+      annotations,
+      srExport,
       tick,
       app,
       generatedAdminPassword,
