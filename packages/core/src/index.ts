@@ -1,4 +1,5 @@
 export * from './access/roles.ts';
+export * from './boards/board-session.ts';
 export * from './case/lifecycle.ts';
 export * from './case/model.ts';
 export * from './critical/model.ts';

@@ -12,11 +12,13 @@ import type { Actor } from './archive/ports.ts';
 import { createArchiveServices } from './archive/services.ts';
 import type { StudyCompletionMonitor } from './archive/study-completion.ts';
 import { AccessService } from './auth/access-service.ts';
+import { BoardService } from './boards/board-service.ts';
 import type { ConferConfig, SiteConfig } from './config/config.ts';
 import { registerDicomweb } from './dicomweb/index.ts';
 import { DimseServer } from './dimse/server.ts';
 import { annotationRoutes } from './http/annotation-routes.ts';
 import { type AppDeps, buildApp } from './http/app.ts';
+import { boardRoutes } from './http/board-routes.ts';
 import { peerReviewRoutes } from './http/peer-review-routes.ts';
 import { worklistRoutes } from './http/worklist-routes.ts';
 import { PeerReviewService } from './peer-review/peer-review-service.ts';
@@ -46,6 +48,7 @@ export interface ConferHandle {
   /** Viewer annotations per case, and their DICOM SR export. */
   annotations: AnnotationService;
   srExport: SrExportService;
+  boards: BoardService;
   /**
    * One turn of the clockwork: announce quiet studies, create and route their cases, expire leases, fire
    * SLA timers, re-route waiting cases, pick up other nodes' changes. The timer calls it; tests call it.
@@ -139,6 +142,12 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
     });
     const annotations = new AnnotationService({ db: store.db, clock, audit, worklist });
     const srExport = new SrExportService({ db: store.db, clock, audit, ingest, annotations });
+    const boards = new BoardService({
+      db: store.db,
+      clock,
+      audit,
+      logger: log.child({ component: 'boards' }),
+    });
 
     const app = await buildApp({
       config,
@@ -162,6 +171,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
         }),
         peerReviewRoutes({ peerReview }),
         annotationRoutes({ annotations, srExport }),
+        boardRoutes({ boards }),
         ...(options.plugins ?? []),
       ],
       logger: { level: config.logLevel === 'silent' ? 'silent' : 'warn' },
@@ -210,6 +220,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       await worklist.tick();
       await worklist.pollRemoteChanges();
       await peerReview.sampleFinalised();
+      await boards.tick();
     };
     let timer: NodeJS.Timeout | undefined;
     if (options.completionTimer !== false) {
@@ -246,6 +257,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       peerReview,
       annotations,
       srExport,
+      boards,
       tick,
       app,
       generatedAdminPassword,

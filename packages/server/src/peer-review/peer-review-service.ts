@@ -197,7 +197,11 @@ export class PeerReviewService {
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('peer_review_settings')
-        .values({ settings_json: JSON.stringify(settings), saved_at: this.now(), saved_by: actor.name })
+        .values({
+          settings_json: JSON.stringify(settings),
+          saved_at: this.now(),
+          saved_by: actor.username ?? actor.name,
+        })
         .execute();
       await this.audit.append(trx, [
         {
@@ -644,7 +648,7 @@ export class PeerReviewService {
       { type: 'escalate', note },
       {
         escalated_at: this.now(),
-        escalated_by: actor.name,
+        escalated_by: actor.username ?? actor.name,
         lead_note: joinNotes(row.lead_note, note),
       },
     );
@@ -662,7 +666,11 @@ export class PeerReviewService {
       row,
       origin,
       { type: 'close', note },
-      { closed_at: this.now(), closed_by: actor.name, lead_note: joinNotes(row.lead_note, note) },
+      {
+        closed_at: this.now(),
+        closed_by: actor.username ?? actor.name,
+        lead_note: joinNotes(row.lead_note, note),
+      },
       async (trx) => {
         if (original?.username)
           await this.notifier?.notify(
