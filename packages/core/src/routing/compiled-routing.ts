@@ -207,7 +207,8 @@ function compileReader(reader: Reader): CompiledReader {
   };
 }
 
-function compileRule(rule: Rule): CompiledRule {
+/** One rule turned into the form routing evaluates (lower-cased lists, defaults filled in). */
+export function compileRule(rule: Rule): CompiledRule {
   const w = rule.when ?? {};
   const t = rule.then ?? {};
   return {
