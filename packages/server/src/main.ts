@@ -13,6 +13,7 @@ import { createArchiveServices } from './archive/services.ts';
 import type { StudyCompletionMonitor } from './archive/study-completion.ts';
 import { AccessService } from './auth/access-service.ts';
 import { BoardService } from './boards/board-service.ts';
+import { type Collaboration, createCollaboration } from './collaboration/collaboration.ts';
 import type { ConferConfig, SiteConfig } from './config/config.ts';
 import { registerDicomweb } from './dicomweb/index.ts';
 import { DimseServer } from './dimse/server.ts';
@@ -49,6 +50,8 @@ export interface ConferHandle {
   annotations: AnnotationService;
   srExport: SrExportService;
   boards: BoardService;
+  /** Case discussions and consults. */
+  collaboration: Collaboration;
   /**
    * One turn of the clockwork: announce quiet studies, create and route their cases, expire leases, fire
    * SLA timers, re-route waiting cases, pick up other nodes' changes. The timer calls it; tests call it.
@@ -148,6 +151,15 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       audit,
       logger: log.child({ component: 'boards' }),
     });
+    const collaboration = createCollaboration({
+      db: store.db,
+      clock,
+      audit,
+      worklist,
+      routing,
+      policy: config.consults,
+      logger: log.child({ component: 'consults' }),
+    });
 
     const app = await buildApp({
       config,
@@ -172,6 +184,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
         peerReviewRoutes({ peerReview }),
         annotationRoutes({ annotations, srExport }),
         boardRoutes({ boards }),
+        ...collaboration.routes,
         ...(options.plugins ?? []),
       ],
       logger: { level: config.logLevel === 'silent' ? 'silent' : 'warn' },
@@ -218,6 +231,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       }
       await routing.refresh();
       await worklist.tick();
+      await collaboration.consults.tick();
       await worklist.pollRemoteChanges();
       await peerReview.sampleFinalised();
       await boards.tick();
@@ -258,6 +272,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       annotations,
       srExport,
       boards,
+      collaboration,
       tick,
       app,
       generatedAdminPassword,

@@ -9,8 +9,6 @@ import type { Priority } from '../routing/model.ts';
 export const ConsultEscalationAction = {
   /** Remind the consultant (a notification). */
   Remind: 'remind',
-  /** Take a consult not yet accepted from its consultant and route it to someone else. */
-  Reroute: 'reroute',
   /** Tell the coordinators. */
   NotifyCoordinators: 'notify-coordinators',
 } as const;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { type ConsultPolicy, defaultConsultPolicy, validateConsultPolicy } from '@confer/core';
 
 /** A site that sends images: its calling AE titles map to it (DESIGN.md: each calling AE maps to one site). */
 export interface SiteConfig {
@@ -44,6 +45,8 @@ export interface ConferConfig {
   /** How often leases, SLA timers and time-based routing are checked. */
   worklistTickMs: number;
   sites: SiteConfig[];
+  /** Consult SLA: target minutes per urgency and escalation steps (docs/collaboration.md). */
+  consults: ConsultPolicy;
 }
 
 export const defaultConfig: ConferConfig = {
@@ -70,6 +73,7 @@ export const defaultConfig: ConferConfig = {
   claimLeaseMs: 120_000,
   worklistTickMs: 5_000,
   sites: [],
+  consults: defaultConsultPolicy,
 };
 
 /** A configuration error names the key, where it came from, what was given and what is expected. */
@@ -233,7 +237,7 @@ export function loadConfig(
       throw new ConfigError('CONFER_CONFIG', `cannot read ${file}: ${e.message}`);
     }
   }
-  const known = new Set<string>([...FIELDS.map((f) => f.key), 'sites']);
+  const known = new Set<string>([...FIELDS.map((f) => f.key), 'sites', 'consults']);
   for (const key of Object.keys(fromFile)) {
     if (!known.has(key)) throw new ConfigError(key, `is not a setting Confer knows (in ${file})`);
   }
@@ -245,6 +249,9 @@ export function loadConfig(
     if (o !== undefined) out[field.key] = coerce(field, o, 'override');
   }
   out.sites = validateSites(overrides.sites ?? fromFile.sites);
+  const consults = validateConsultPolicy(overrides.consults ?? fromFile.consults);
+  if (!consults.ok) throw new ConfigError(consults.errors[0]!.path, consults.errors[0]!.message);
+  out.consults = consults.policy;
   const config = out as unknown as ConferConfig;
   config.dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir);
   return config;

@@ -241,6 +241,7 @@ export class WorklistService {
   private polling: Promise<number> | undefined;
   private pollAgain = false;
   private readonly notifyChannel: string | undefined;
+  private readonly extraViewers: ((actor: Actor, caseId: string) => Promise<boolean>)[] = [];
 
   constructor(deps: WorklistDeps) {
     this.db = deps.db;
@@ -893,9 +894,30 @@ export class WorklistService {
     await this.audit.record({ action: 'worklist-stream', actor, origin, outcome: 'success' });
   }
 
-  /** Whether the actor may see this case (coordinators always; readers when it is theirs or routed to them). */
+  /**
+   * Lets another feature widen who may see a case: a consultant while the consult is theirs, a colleague a
+   * case's discussion was shared with. Returns the function that removes the check.
+   */
+  allowViewers(check: (actor: Actor, caseId: string) => Promise<boolean>): () => void {
+    this.extraViewers.push(check);
+    return () => {
+      const i = this.extraViewers.indexOf(check);
+      if (i >= 0) this.extraViewers.splice(i, 1);
+    };
+  }
+
+  /**
+   * Whether the actor may see this case: coordinators always; readers when it is theirs or routed to them;
+   * anyone a feature allowed (see allowViewers).
+   */
   async canSee(actor: Actor, row: CaseRow): Promise<boolean> {
     if (can(actor.roles, Permission.WorklistReadAll)) return true;
+    if (await this.seesAsReader(actor, row)) return true;
+    for (const check of this.extraViewers) if (await check(actor, row.id)) return true;
+    return false;
+  }
+
+  private async seesAsReader(actor: Actor, row: CaseRow): Promise<boolean> {
     if (!can(actor.roles, Permission.WorklistRead)) return false;
     const readerId = this.readerIdOf(actor);
     if (!readerId) return false;
