@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
 import { can, Permission } from '@confer/core';
 import type { Kysely } from 'kysely';
-import type { BlobStore } from '../store/blob-store.ts';
+import type { BlobRandomAccess, BlobStore } from '../store/blob-store.ts';
 import type { Database } from '../store/schema.ts';
+import { AuditGroupCommit } from './audit-group-commit.ts';
 import type { AuditLog } from './audit-log.ts';
 import { type Actor, AuditOutcome, QueryError, QueryErrorCode, type RequestOrigin } from './ports.ts';
 
@@ -40,12 +41,13 @@ export interface RetrieveInput {
 export class ArchiveRetrieveService {
   private readonly db: Kysely<Database>;
   private readonly blobs: BlobStore;
-  private readonly audit: AuditLog;
+  /** Every retrieve is audited before it is answered; concurrent ones share a commit (see AuditGroupCommit). */
+  private readonly audit: AuditGroupCommit;
 
   constructor(deps: { db: Kysely<Database>; blobs: BlobStore; audit: AuditLog }) {
     this.db = deps.db;
     this.blobs = deps.blobs;
-    this.audit = deps.audit;
+    this.audit = new AuditGroupCommit(deps.db, deps.audit);
   }
 
   /** The instances of a study, series or one instance, in series and instance-number order; [] when none. */
@@ -133,6 +135,29 @@ export class ArchiveRetrieveService {
   /** The stored Part 10 bytes, or a byte range of them. */
   open(instance: StoredInstance, range?: { start: number; end?: number }): Readable {
     return this.blobs.read(instance.blobKey, range);
+  }
+
+  /**
+   * The stored file open for positional reads: one open per request, each read straight into the caller's
+   * buffer where the blob store supports it; otherwise each read is a range stream. Close it when done.
+   */
+  async openRandomAccess(instance: StoredInstance): Promise<BlobRandomAccess> {
+    if (this.blobs.openRandomAccess) return this.blobs.openRandomAccess(instance.blobKey);
+    const blobs = this.blobs;
+    return {
+      async readInto(position, target, offset, length) {
+        if (length <= 0) return 0;
+        let n = 0;
+        const range = { start: position, end: position + length - 1 };
+        for await (const chunk of blobs.read(instance.blobKey, range)) {
+          const b = chunk as Buffer;
+          b.copy(target, offset + n, 0, Math.min(b.length, length - n));
+          n += b.length;
+        }
+        return Math.min(n, length);
+      },
+      close: async () => {},
+    };
   }
 }
 

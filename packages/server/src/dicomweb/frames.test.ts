@@ -10,6 +10,7 @@ import {
   isNative,
   parseFrameList,
   pixelGeometry,
+  type RangeReader,
   readEncapsulatedFrames,
   readNativeFrames,
 } from './frames.ts';
@@ -96,6 +97,70 @@ describe('frames', () => {
     assert.equal(second!.readUInt32LE(0), 3);
     assert.ok(!first!.equals(second!));
     await assert.rejects(rle.frames([3]), /frame 3 does not exist/);
+  });
+
+  test('with a positional reader, frames are read in place: into the target given, or a buffer of their own', async () => {
+    for (const name of [
+      'CT_small.dcm',
+      'rtdose.dcm',
+      'MR_small_bigendian.dcm',
+      'image_dfl.dcm',
+      'JPEG2000.dcm',
+    ]) {
+      const file = open(name);
+      const wanted = [1, file.geometry.numberOfFrames];
+      const streamed = await file.frames(wanted);
+      const reads: { position: number; length: number }[] = [];
+      const read: RangeReader = Object.assign(
+        (range: { start: number; end?: number }) => {
+          throw new Error(`streamed ${range.start}: a positional reader was offered`);
+        },
+        {
+          readInto: async (position: number, target: Buffer, offset: number, length: number) => {
+            reads.push({ position, length });
+            const n = file.bytes.copy(
+              target,
+              offset,
+              position,
+              Math.min(file.bytes.length, position + length),
+            );
+            return n;
+          },
+        },
+      );
+      if (!isNative(file.source.transferSyntaxUid)) {
+        // Fragments are walked as a stream: the reader above refuses that, so only native syntaxes go on.
+        await assert.rejects(readEncapsulatedFrames(read, file.source, file.geometry, wanted), /streamed/);
+        continue;
+      }
+      const targets: Buffer[] = [];
+      const got = await readNativeFrames(read, file.source, file.geometry, wanted, (_i, length) => {
+        const t = Buffer.alloc(length);
+        targets.push(t);
+        return t;
+      });
+      assert.equal(got.length, 2, name);
+      for (const [i, frame] of got.entries())
+        assert.ok(frame.equals(streamed[i]!), `${name} frame ${wanted[i]}`);
+      if (name === 'CT_small.dcm' || name === 'rtdose.dcm') {
+        // Little endian, not deflated: each frame is read once, straight into its target.
+        assert.ok(
+          got.every((g, i) => g === targets[i]),
+          name,
+        );
+        assert.deepEqual(
+          reads.slice(1).map((r) => r.length),
+          got.map((g) => g.length),
+          name,
+        );
+      } else {
+        // Swapped or inflated frames are new buffers: the targets cannot hold what is sent.
+        assert.ok(
+          got.every((g) => !targets.includes(g)),
+          name,
+        );
+      }
+    }
   });
 
   test('frame lists', () => {

@@ -11,8 +11,14 @@ import { encodingOf, TransferSyntax } from '../dicom/transfer-syntax.ts';
  * asked for are held in memory.
  */
 
-/** Reads bytes `start` to `end` inclusive (end omitted: to the end of the file), as the blob store does. */
-export type RangeReader = (range: { start: number; end?: number }) => Readable;
+/**
+ * Reads bytes `start` to `end` inclusive (end omitted: to the end of the file), as the blob store does.
+ * `readInto`, when the store offers it, reads an exact range with one positional read instead of a stream:
+ * a frame header or a native frame is read that way (a viewer asks for hundreds of frames a second).
+ */
+export type RangeReader = ((range: { start: number; end?: number }) => Readable) & {
+  readInto?: (position: number, target: Buffer, offset: number, length: number) => Promise<number>;
+};
 
 /** Why frames cannot be served; the route turns `kind` into 404, 406 or 500. */
 export class FrameError extends Error {
@@ -118,7 +124,13 @@ class ByteReader {
   }
 }
 
-async function readExact(read: RangeReader, start: number, length: number): Promise<Buffer> {
+/** `length` bytes at `start`; with `into` (and a positional reader) read straight into that buffer. */
+async function readExact(read: RangeReader, start: number, length: number, into?: Buffer): Promise<Buffer> {
+  if (read.readInto) {
+    const target = into ?? Buffer.allocUnsafe(length);
+    const n = await read.readInto(start, target, 0, length);
+    return n < length ? target.subarray(0, n) : target;
+  }
   const r = new ByteReader(read({ start, end: start + length - 1 }), start);
   try {
     return await r.read(length);
@@ -166,13 +178,16 @@ export interface FrameSource {
 
 /**
  * The native (uncompressed) bytes of the frames asked for, little endian as PS3.18 8.7.3.3.2 requires of
- * application/octet-stream: big endian OW data is byte-swapped. Frames are 1-based.
+ * application/octet-stream: big endian OW data is byte-swapped. Frames are 1-based. `frameTarget`, when
+ * given, supplies the buffer each frame is read into (a view into a response being assembled, so the
+ * frame is not copied again); a frame that must be swapped or inflated comes back in a buffer of its own.
  */
 export async function readNativeFrames(
   read: RangeReader,
   source: FrameSource,
   geometry: PixelGeometry,
   frames: readonly number[],
+  frameTarget?: (index: number, length: number) => Buffer,
 ): Promise<Buffer[]> {
   const frameBits = geometry.rows * geometry.columns * geometry.samplesPerPixel * geometry.bitsAllocated;
   const frameBytes = Math.ceil(frameBits / 8);
@@ -199,10 +214,10 @@ export async function readNativeFrames(
     );
   }
   const out: Buffer[] = [];
-  for (const f of frames) {
+  for (const [i, f] of frames.entries()) {
     const start = el.valueStart + (f - 1) * frameBytes;
     const length = Math.min(frameBytes, el.length - (f - 1) * frameBytes);
-    const bytes = await readExact(read, start, length);
+    const bytes = await readExact(read, start, length, frameTarget?.(i, length));
     if (bytes.length < length) throw new FrameError('corrupt', `the stored file ends inside frame ${f}`);
     out.push(
       source.transferSyntaxUid === TransferSyntax.ExplicitVRBigEndian

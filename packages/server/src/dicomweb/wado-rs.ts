@@ -12,6 +12,7 @@ import {
   type PixelGeometry,
   parseFrameList,
   pixelGeometry,
+  type RangeReader,
   readEncapsulatedFrames,
   readNativeFrames,
 } from './frames.ts';
@@ -318,9 +319,26 @@ async function retrievePixels(
   const native = isNative(instance.transferSyntaxUid);
   // Bulk data of native pixels is one part holding every frame; of compressed pixels, one part per frame.
   const wanted = frames ?? Array.from({ length: geometry.numberOfFrames }, (_, i) => i + 1);
+  const boundary = newBoundary();
+  const head = (first: boolean) => partHeader(boundary, { 'Content-Type': choice.partContentType }, first);
+  // One native frame (what a viewer asks for, hundreds a second): read it straight into the response body,
+  // between its part header and the close delimiter, so its bytes are neither streamed nor copied.
+  let single: { body: Buffer; at: number; length: number } | undefined;
+  const frameTarget =
+    native && which === 'frames' && wanted.length === 1
+      ? (_index: number, length: number) => {
+          const h = head(true);
+          const close = closeDelimiter(boundary, true);
+          const body = Buffer.allocUnsafe(h.length + length + close.length);
+          h.copy(body, 0);
+          close.copy(body, h.length + length);
+          single = { body, at: h.length, length };
+          return body.subarray(h.length, h.length + length);
+        }
+      : undefined;
   let buffers: Buffer[];
   try {
-    buffers = await readFrames(deps, instance, geometry, wanted, native);
+    buffers = await readFrames(deps, instance, geometry, wanted, native, frameTarget);
   } catch (err) {
     if (!(err instanceof FrameError)) throw err;
     if (err.kind === 'missing') throw notFound(`${err.message}; instance ${instance.sopInstanceUid}`);
@@ -331,29 +349,46 @@ async function retrievePixels(
       `the stored file of ${instance.sopInstanceUid} is damaged: ${err.message}`,
     );
   }
-  if (which === 'bulkdata' && native) buffers = [Buffer.concat(buffers)];
-  const boundary = newBoundary();
-  const chunks: Buffer[] = [];
-  for (const [i, b] of buffers.entries()) {
-    chunks.push(partHeader(boundary, { 'Content-Type': choice.partContentType }, i === 0), b);
+  const type = formatMediaType(MediaTypes.MultipartRelated, { type: choice.partType, boundary });
+  const frame = buffers[0]!;
+  if (
+    single &&
+    buffers.length === 1 &&
+    frame.buffer === single.body.buffer &&
+    frame.byteOffset === single.body.byteOffset + single.at &&
+    frame.length === single.length
+  ) {
+    return reply.type(type).send(single.body);
   }
+  if (which === 'bulkdata' && native) buffers = [Buffer.concat(buffers)];
+  const chunks: Buffer[] = [];
+  for (const [i, b] of buffers.entries()) chunks.push(head(i === 0), b);
   chunks.push(closeDelimiter(boundary, true));
-  return reply
-    .type(formatMediaType(MediaTypes.MultipartRelated, { type: choice.partType, boundary }))
-    .send(Buffer.concat(chunks));
+  return reply.type(type).send(Buffer.concat(chunks));
 }
 
-function readFrames(
+async function readFrames(
   deps: AppDeps,
   instance: StoredInstance,
   geometry: PixelGeometry,
   frames: number[],
   native: boolean,
+  frameTarget: ((index: number, length: number) => Buffer) | undefined,
 ): Promise<Buffer[]> {
-  const read = (range: { start: number; end?: number }) => deps.retrieve.open(instance, range);
-  return native
-    ? readNativeFrames(read, instance, geometry, frames)
-    : readEncapsulatedFrames(read, instance, geometry, frames);
+  // One open file for the exact reads (the pixel element header, native frames); fragments are streamed.
+  const file = await deps.retrieve.openRandomAccess(instance);
+  const read: RangeReader = Object.assign(
+    (range: { start: number; end?: number }) => deps.retrieve.open(instance, range),
+    { readInto: file.readInto },
+  );
+  try {
+    return native
+      ? await readNativeFrames(read, instance, geometry, frames, frameTarget)
+      : await readEncapsulatedFrames(read, instance, geometry, frames);
+  } finally {
+    // Not awaited: the answer need not wait for the descriptor to be released.
+    file.close().catch(() => {});
+  }
 }
 
 /** Registers the WADO-RS retrieve resources (PS3.18 10.4) on a scope mounted at /dicomweb. */

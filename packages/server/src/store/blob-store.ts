@@ -12,8 +12,21 @@ export interface BlobStore {
   /** Starts writing a new object; nothing is visible until `commit(key)`. */
   begin(): Promise<BlobWriter>;
   read(key: string, range?: { start: number; end?: number }): Readable;
+  /**
+   * Optional: the object open for positional reads, for the small exact reads of frame retrieval (a frame
+   * header, a native frame), where a stream per read costs more than the read. Without it, callers fall back
+   * to `read`. Close it when done.
+   */
+  openRandomAccess?(key: string): Promise<BlobRandomAccess>;
   size(key: string): Promise<number>;
   remove(key: string): Promise<void>;
+}
+
+/** An object open for positional reads. */
+export interface BlobRandomAccess {
+  /** Reads `length` bytes at `position` into `target` at `offset`; resolves to the bytes read (fewer only at the end). */
+  readInto(position: number, target: Buffer, offset: number, length: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 export interface BlobWriter {
@@ -65,6 +78,22 @@ export class FileBlobStore implements BlobStore {
       end: range?.end,
       highWaterMark: 256 * 1024,
     });
+  }
+
+  async openRandomAccess(key: string): Promise<BlobRandomAccess> {
+    const handle = await open(this.pathOf(key), 'r');
+    return {
+      async readInto(position, target, offset, length) {
+        let n = 0;
+        while (n < length) {
+          const { bytesRead } = await handle.read(target, offset + n, length - n, position + n);
+          if (bytesRead === 0) break;
+          n += bytesRead;
+        }
+        return n;
+      },
+      close: () => handle.close(),
+    };
   }
 
   async size(key: string): Promise<number> {
