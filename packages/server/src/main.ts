@@ -15,11 +15,13 @@ import { AccessService } from './auth/access-service.ts';
 import { BoardService } from './boards/board-service.ts';
 import { type Collaboration, createCollaboration } from './collaboration/collaboration.ts';
 import type { ConferConfig, SiteConfig } from './config/config.ts';
+import { CriticalResultService } from './critical/critical-service.ts';
 import { registerDicomweb } from './dicomweb/index.ts';
 import { DimseServer } from './dimse/server.ts';
 import { annotationRoutes } from './http/annotation-routes.ts';
 import { type AppDeps, buildApp } from './http/app.ts';
 import { boardRoutes } from './http/board-routes.ts';
+import { criticalRoutes } from './http/critical-routes.ts';
 import { peerReviewRoutes } from './http/peer-review-routes.ts';
 import { worklistRoutes } from './http/worklist-routes.ts';
 import { PeerReviewService } from './peer-review/peer-review-service.ts';
@@ -52,6 +54,8 @@ export interface ConferHandle {
   boards: BoardService;
   /** Case discussions and consults. */
   collaboration: Collaboration;
+  /** Critical results: flag, notify, escalate on stored timers, acknowledge (docs/critical-results.md). */
+  critical: CriticalResultService;
   /**
    * One turn of the clockwork: announce quiet studies, create and route their cases, expire leases, fire
    * SLA timers, re-route waiting cases, pick up other nodes' changes. The timer calls it; tests call it.
@@ -117,6 +121,14 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       leaseMs: config.claimLeaseMs,
       logger: log.child({ component: 'worklist' }),
       notifyOtherNodes: postgres,
+    });
+    const critical = new CriticalResultService({
+      db: store.db,
+      clock,
+      audit,
+      worklist,
+      config: config.critical,
+      logger: log.child({ component: 'critical' }),
     });
     // Studies completed while Confer was down (or before the worklist existed) become cases now.
     await worklist.catchUp();
@@ -185,6 +197,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
         annotationRoutes({ annotations, srExport }),
         boardRoutes({ boards }),
         ...collaboration.routes,
+        criticalRoutes({ critical }),
         ...(options.plugins ?? []),
       ],
       logger: { level: config.logLevel === 'silent' ? 'silent' : 'warn' },
@@ -232,6 +245,8 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       await routing.refresh();
       await worklist.tick();
       await collaboration.consults.tick();
+      // Escalations that came due while Confer was down fire on the first tick after a start.
+      await critical.tick();
       await worklist.pollRemoteChanges();
       await peerReview.sampleFinalised();
       await boards.tick();
@@ -273,6 +288,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       srExport,
       boards,
       collaboration,
+      critical,
       tick,
       app,
       generatedAdminPassword,

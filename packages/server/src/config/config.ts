@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type ConsultPolicy, defaultConsultPolicy, validateConsultPolicy } from '@confer/core';
+import {
+  type CriticalConfig,
+  CriticalConfigProblem,
+  defaultCriticalConfig,
+  validateCriticalConfig,
+} from '../critical/critical-config.ts';
 
 /** A site that sends images: its calling AE titles map to it (DESIGN.md: each calling AE maps to one site). */
 export interface SiteConfig {
@@ -47,6 +53,8 @@ export interface ConferConfig {
   sites: SiteConfig[];
   /** Consult SLA: target minutes per urgency and escalation steps (docs/collaboration.md). */
   consults: ConsultPolicy;
+  /** Critical results: category deadlines, the escalation ladder, recipients and channels (docs/critical-results.md). */
+  critical: CriticalConfig;
 }
 
 export const defaultConfig: ConferConfig = {
@@ -74,6 +82,7 @@ export const defaultConfig: ConferConfig = {
   worklistTickMs: 5_000,
   sites: [],
   consults: defaultConsultPolicy,
+  critical: defaultCriticalConfig,
 };
 
 /** A configuration error names the key, where it came from, what was given and what is expected. */
@@ -237,7 +246,7 @@ export function loadConfig(
       throw new ConfigError('CONFER_CONFIG', `cannot read ${file}: ${e.message}`);
     }
   }
-  const known = new Set<string>([...FIELDS.map((f) => f.key), 'sites', 'consults']);
+  const known = new Set<string>([...FIELDS.map((f) => f.key), 'sites', 'consults', 'critical']);
   for (const key of Object.keys(fromFile)) {
     if (!known.has(key)) throw new ConfigError(key, `is not a setting Confer knows (in ${file})`);
   }
@@ -252,6 +261,13 @@ export function loadConfig(
   const consults = validateConsultPolicy(overrides.consults ?? fromFile.consults);
   if (!consults.ok) throw new ConfigError(consults.errors[0]!.path, consults.errors[0]!.message);
   out.consults = consults.policy;
+  try {
+    out.critical = validateCriticalConfig(overrides.critical ?? fromFile.critical, env);
+  } catch (err) {
+    if (err instanceof CriticalConfigProblem)
+      throw new ConfigError(err.key, err.message.slice(err.key.length + 2));
+    throw err;
+  }
   const config = out as unknown as ConferConfig;
   config.dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir);
   return config;

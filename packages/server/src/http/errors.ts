@@ -47,6 +47,16 @@ const DOMAIN_TITLES: Record<string, string> = {
   CONFER_ERR_NOT_A_READER: 'Not a reader',
   CONFER_ERR_NO_CASE_AVAILABLE: 'No case waiting',
   CONFER_ERR_CASE_BUSY: 'Case busy',
+  CONFER_ERR_CRITICAL_NOT_FOUND: 'Critical result not found',
+  CONFER_ERR_CRITICAL_ALREADY_ACKNOWLEDGED: 'Critical result already acknowledged',
+  CONFER_ERR_CRITICAL_NOT_A_RECIPIENT: 'Critical result not addressed to you',
+  CONFER_ERR_CRITICAL_INVALID: 'Invalid critical result',
+  CONFER_ERR_CRITICAL_UNKNOWN_COMMUNICATION: 'No such communication',
+  CONFER_ERR_CRITICAL_NO_CLINICIAN: 'No responsible clinician',
+  CONFER_ERR_CRITICAL_LINK_INVALID: 'Acknowledgement link not valid',
+  CONFER_ERR_CRITICAL_LINK_EXPIRED: 'Acknowledgement link expired',
+  CONFER_ERR_CRITICAL_LINK_USED: 'Acknowledgement link already used',
+  CONFER_ERR_CRITICAL_BUSY: 'Critical result busy',
 };
 
 export class ProblemError extends Error {

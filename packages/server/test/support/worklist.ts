@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ManualClock, type RoutingConfig } from '@confer/core';
-import { loadConfig } from '../../src/config/config.ts';
+import { type ConferConfig, loadConfig } from '../../src/config/config.ts';
 import { type ConferHandle, startConfer } from '../../src/main.ts';
 import { DEFAULT_SITES, planStudy, Rng } from '../../src/synthetic/index.ts';
 import type { StoreCase } from './stores.ts';
@@ -155,7 +155,13 @@ let seedCounter = 0;
  */
 export async function startWorklistBed(
   env: { dataDir: string; databaseUrl: string | undefined },
-  options: { routing?: RoutingConfig | null; clock?: ManualClock; node?: string } = {},
+  options: {
+    routing?: RoutingConfig | null;
+    clock?: ManualClock;
+    node?: string;
+    /** Further configuration, e.g. `critical`. */
+    config?: Partial<ConferConfig>;
+  } = {},
 ): Promise<WorklistBed> {
   const clock = options.clock ?? new ManualClock('2026-03-10T14:00:00Z');
   const config = loadConfig(
@@ -175,6 +181,7 @@ export async function startWorklistBed(
         timeZone: s.timeZone,
         jurisdiction: s.jurisdiction,
       })),
+      ...options.config,
     },
   );
   const confer = await startConfer(config, { clock, completionTimer: false });
