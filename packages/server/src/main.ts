@@ -23,8 +23,12 @@ import { type AppDeps, buildApp } from './http/app.ts';
 import { boardRoutes } from './http/board-routes.ts';
 import { criticalRoutes } from './http/critical-routes.ts';
 import { peerReviewRoutes } from './http/peer-review-routes.ts';
+import { reportRoutes } from './http/report-routes.ts';
 import { worklistRoutes } from './http/worklist-routes.ts';
 import { PeerReviewService } from './peer-review/peer-review-service.ts';
+import type { ReportOutbox } from './reporting/report-outbox.ts';
+import { ReportService } from './reporting/report-service.ts';
+import { undeliveredOutbox } from './reporting/undelivered-outbox.ts';
 import { FileBlobStore } from './store/blob-store.ts';
 import { migrateToLatest, openStore, type Store } from './store/database.ts';
 import { listenForOtherNodes } from './store/listen.ts';
@@ -56,6 +60,7 @@ export interface ConferHandle {
   collaboration: Collaboration;
   /** Critical results: flag, notify, escalate on stored timers, acknowledge (docs/critical-results.md). */
   critical: CriticalResultService;
+  reports: ReportService;
   /**
    * One turn of the clockwork: announce quiet studies, create and route their cases, expire leases, fire
    * SLA timers, re-route waiting cases, pick up other nodes' changes. The timer calls it; tests call it.
@@ -76,6 +81,8 @@ export interface StartOptions {
   webRoot?: string;
   /** Run the clockwork (study:complete, leases, SLA timers, re-routing) on a timer; off in tests, which call tick(). */
   completionTimer?: boolean;
+  /** Where signed reports go for delivery (HL7, FHIR, PDF), inside the signing transaction. */
+  reportOutbox?: ReportOutbox;
 }
 
 /** The one composition root: config -> adapters -> services -> listeners. */
@@ -172,6 +179,16 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       policy: config.consults,
       logger: log.child({ component: 'consults' }),
     });
+    const reports = new ReportService({
+      db: store.db,
+      clock,
+      audit,
+      access,
+      worklist,
+      routing,
+      outbox: options.reportOutbox ?? undeliveredOutbox(log.child({ component: 'reports' })),
+      logger: log.child({ component: 'reports' }),
+    });
 
     const app = await buildApp({
       config,
@@ -198,6 +215,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
         boardRoutes({ boards }),
         ...collaboration.routes,
         criticalRoutes({ critical }),
+        reportRoutes({ reports }),
         ...(options.plugins ?? []),
       ],
       logger: { level: config.logLevel === 'silent' ? 'silent' : 'warn' },
@@ -289,6 +307,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       boards,
       collaboration,
       critical,
+      reports,
       tick,
       app,
       generatedAdminPassword,

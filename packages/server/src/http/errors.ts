@@ -57,6 +57,18 @@ const DOMAIN_TITLES: Record<string, string> = {
   CONFER_ERR_CRITICAL_LINK_EXPIRED: 'Acknowledgement link expired',
   CONFER_ERR_CRITICAL_LINK_USED: 'Acknowledgement link already used',
   CONFER_ERR_CRITICAL_BUSY: 'Critical result busy',
+  CONFER_ERR_REPORT_NOT_OWNER: 'Not your report to write',
+  CONFER_ERR_REPORT_STALE: 'Report changed meanwhile',
+  CONFER_ERR_REPORT_INVALID_TRANSITION: "Not possible in the report's state",
+  CONFER_ERR_REPORT_INCOMPLETE: 'Report incomplete',
+  CONFER_ERR_REPORT_INVALID: 'Invalid report',
+  CONFER_ERR_REPORT_NOT_FINAL: 'Report not final yet',
+  CONFER_ERR_REPORT_VERSION_NOT_FOUND: 'No such report version',
+  CONFER_ERR_REPORT_REAUTH_FAILED: 'Re-authentication failed',
+  CONFER_ERR_REPORT_SIGNER_NOT_A_PERSON: 'Signing needs a person',
+  CONFER_ERR_REPORT_TEMPLATE_NOT_FOUND: 'No such template',
+  CONFER_ERR_REPORT_TEMPLATE_EXISTS: 'Template exists',
+  CONFER_ERR_REPORT_TEMPLATE_INVALID: 'Invalid report template',
 };
 
 export class ProblemError extends Error {

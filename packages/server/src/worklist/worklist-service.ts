@@ -144,6 +144,15 @@ export interface AiResultInput {
   payload: unknown;
 }
 
+/**
+ * Work that must commit with a case change or not at all (a signed report, its delivery outbox entry): run
+ * inside the transaction that stores the change, after the case row is updated. Throwing rolls both back.
+ */
+export type CaseChangeHook = (
+  trx: Transaction<Database>,
+  change: { caseId: string; before: CaseSnapshot; after: CaseSnapshot; events: CaseEvent[] },
+) => Promise<void>;
+
 export interface WorklistDeps {
   db: Kysely<Database>;
   clock: Clock;
@@ -544,6 +553,7 @@ export class WorklistService {
     command: CaseCommand,
     extra: Extra = {},
     known?: StoredRow,
+    within?: CaseChangeHook,
   ): Promise<CaseSummary> {
     for (let attempt = 0; attempt < 8; attempt++) {
       const row = attempt === 0 && known ? known : await this.stored(caseId);
@@ -578,6 +588,7 @@ export class WorklistService {
           .executeTakeFirst();
         if (!updated) return undefined;
         await this.writeEvents(trx, caseId, result.events);
+        if (within) await within(trx, { caseId, before, after, events: result.events });
         if (!sameSet(before.eligibleReaderIds, after.eligibleReaderIds)) {
           // The rows are the snapshot's eligible readers, always written together: when readers were only
           // added (a new case routed, broadening, a new owner), insert those alone.
@@ -680,9 +691,21 @@ export class WorklistService {
     caseId: string,
     origin: RequestOrigin,
     step: 'preliminary' | 'finalize',
+    within?: CaseChangeHook,
   ): Promise<CaseSummary> {
     const readerId = this.requireReader(actor);
-    return this.audited(actor, origin, `case-${step}`, caseId, { type: step, readerId });
+    return this.audited(actor, origin, `case-${step}`, caseId, { type: step, readerId }, within);
+  }
+
+  /** Records an addendum to a final (or already addended) case; `within` commits with it. */
+  async addend(
+    actor: Actor,
+    caseId: string,
+    origin: RequestOrigin,
+    within?: CaseChangeHook,
+  ): Promise<CaseSummary> {
+    const readerId = this.requireReader(actor);
+    return this.audited(actor, origin, 'case-addend', caseId, { type: 'addend', readerId }, within);
   }
 
   async markUnreadable(
@@ -1518,11 +1541,12 @@ export class WorklistService {
     action: string,
     caseId: string,
     command: CaseCommand,
+    within?: CaseChangeHook,
   ): Promise<CaseSummary> {
     const row = await this.stored(caseId);
     try {
       // The row read for the audit record is the command's first read too.
-      const out = await this.execute(caseId, command, {}, row);
+      const out = await this.execute(caseId, command, {}, row, within);
       await this.audit.record({
         action,
         actor,

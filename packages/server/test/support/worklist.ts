@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ManualClock, type RoutingConfig } from '@confer/core';
 import { type ConferConfig, loadConfig } from '../../src/config/config.ts';
-import { type ConferHandle, startConfer } from '../../src/main.ts';
+import { type ConferHandle, type StartOptions, startConfer } from '../../src/main.ts';
 import { DEFAULT_SITES, planStudy, Rng } from '../../src/synthetic/index.ts';
 import type { StoreCase } from './stores.ts';
 
@@ -161,6 +161,7 @@ export async function startWorklistBed(
     node?: string;
     /** Further configuration, e.g. `critical`. */
     config?: Partial<ConferConfig>;
+    reportOutbox?: StartOptions['reportOutbox'];
   } = {},
 ): Promise<WorklistBed> {
   const clock = options.clock ?? new ManualClock('2026-03-10T14:00:00Z');
@@ -184,7 +185,11 @@ export async function startWorklistBed(
       ...options.config,
     },
   );
-  const confer = await startConfer(config, { clock, completionTimer: false });
+  const confer = await startConfer(config, {
+    clock,
+    completionTimer: false,
+    ...(options.reportOutbox ? { reportOutbox: options.reportOutbox } : {}),
+  });
   if (options.routing !== null && !confer.routing.current())
     await confer.routing.save(options.routing ?? testRoutingConfig(), 'test');
   const tokens = new Map<string, string>();
