@@ -13,6 +13,7 @@ export const AppRoute = {
   Studies: 'studies',
   Audit: 'audit',
   System: 'system',
+  Consults: 'consults',
 } as const;
 
 export type AppRoute = (typeof AppRoute)[keyof typeof AppRoute];

@@ -7,6 +7,7 @@ import { ErrorNotice } from './components/error-notice.tsx';
 import { LiveWorklistProvider } from './live-worklist.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { CasePage } from './pages/case-page.tsx';
+import { ConsultsPage } from './pages/consults-page.tsx';
 import { CoordinatorPage } from './pages/coordinator-page.tsx';
 import { RoutingPage } from './pages/routing-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
@@ -162,6 +163,8 @@ function Page({
       return <AuditPage user={user} />;
     case AppRoute.System:
       return <SystemPage />;
+    case AppRoute.Consults:
+      return <ConsultsPage user={user} now={now} />;
   }
 }
 

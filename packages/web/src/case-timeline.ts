@@ -3,6 +3,7 @@
 // communicated -> acknowledged for a critical result) with the time each handoff took, which is what
 // turnaround is measured by.
 
+import { describeConsultEvent } from './consult-timeline.ts';
 import { type Priority, priorityLabels, type TimelineEvent, toEpochMs } from './worklist-model.ts';
 
 export const Milestone = {
@@ -222,7 +223,9 @@ function describe(
         description: `waited in ${str(d.queue) ?? 'its queue'} beyond target`,
         tone: 'danger',
       };
-    default:
+    default: {
+      const consult = describeConsultEvent(event.type, d);
+      if (consult) return consult;
       if (event.type.startsWith('sla:')) {
         const what = event.type.slice(4);
         const span = str(d.span);
@@ -233,6 +236,7 @@ function describe(
         };
       }
       return { label: event.type, description: '', tone: 'normal' };
+    }
   }
 }
 

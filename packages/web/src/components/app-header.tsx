@@ -13,6 +13,7 @@ type NavRoute = Exclude<AppRoute, typeof AppRoute.Case>;
 /** The pages in the bar, each shown to the roles that can use it. */
 const navItems: { route: NavRoute; label: string; shown: (a: Abilities) => boolean }[] = [
   { route: AppRoute.Worklist, label: 'Worklist', shown: (a) => a.worklist },
+  { route: AppRoute.Consults, label: 'Consults', shown: (a) => a.read },
   { route: AppRoute.Coordinator, label: 'Coordinator', shown: (a) => a.manage },
   { route: AppRoute.Routing, label: 'Routing', shown: (a) => a.routing },
   { route: AppRoute.Studies, label: 'Studies', shown: () => true },

@@ -5,6 +5,7 @@ import { caseHref, navigate, worklistHref } from '../app-route.ts';
 import { allowedActions, type Caller, CaseAction, claimBlocker } from '../case-actions.ts';
 import { patientDisplayName, procedureText } from '../case-display.ts';
 import { PriorityCell, SlaCell, StateBadge } from '../components/case-badges.tsx';
+import { CaseCollaboration } from '../components/case-collaboration.tsx';
 import {
   AiResultsTable,
   HandoffStrip,
@@ -304,6 +305,8 @@ export function CasePage({ user, caseId, now }: CasePageProps) {
           </section>
         </div>
       </div>
+
+      <CaseCollaboration caseId={caseId} user={user} nowMs={nowMs} onCaseChanged={reload} />
 
       <ReasonDialog
         open={dialog === 'unreadable'}
