@@ -14,6 +14,8 @@ export const AppRoute = {
   Audit: 'audit',
   System: 'system',
   Consults: 'consults',
+  /** Critical results: the dashboard or one's own, and `#/critical/<id>` for one result. */
+  Critical: 'critical',
 } as const;
 
 export type AppRoute = (typeof AppRoute)[keyof typeof AppRoute];

@@ -3,12 +3,16 @@ import { abilitiesOf, type User } from './api-client.ts';
 import { useApi } from './api-context.ts';
 import { type AppLocation, AppRoute, useAppLocation } from './app-route.ts';
 import { AppHeader } from './components/app-header.tsx';
+import { CriticalBanner } from './components/critical-banner.tsx';
 import { ErrorNotice } from './components/error-notice.tsx';
+import { ackTokenFromHash } from './critical/critical-model.ts';
 import { LiveWorklistProvider } from './live-worklist.tsx';
+import { AckLinkPage } from './pages/ack-link-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { CasePage } from './pages/case-page.tsx';
 import { ConsultsPage } from './pages/consults-page.tsx';
 import { CoordinatorPage } from './pages/coordinator-page.tsx';
+import { CriticalPage } from './pages/critical-page.tsx';
 import { RoutingPage } from './pages/routing-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { StudiesPage } from './pages/studies-page.tsx';
@@ -97,6 +101,9 @@ export function App({ now }: AppProps) {
     }
   }, [api]);
 
+  // An acknowledgement link works without signing in: its single-use token is the key.
+  const ackToken = ackTokenFromHash(window.location.hash);
+  if (ackToken) return <AckLinkPage token={ackToken} />;
   if (session.phase === SessionPhase.Checking) {
     return (
       <main className="splash" id="main">
@@ -126,6 +133,7 @@ export function App({ now }: AppProps) {
   const app = (
     <div className="app">
       <AppHeader user={user} route={route} signingOut={signingOut} onSignOut={signOut} />
+      <CriticalBanner user={user} />
       <SignedInMain pageKey={`${route}/${location.caseId ?? ''}`}>
         <Page route={route} location={location} user={user} now={now} />
       </SignedInMain>
@@ -165,6 +173,8 @@ function Page({
       return <SystemPage />;
     case AppRoute.Consults:
       return <ConsultsPage user={user} now={now} />;
+    case AppRoute.Critical:
+      return <CriticalPage user={user} now={now} />;
   }
 }
 

@@ -11,11 +11,20 @@ interface AppHeaderProps {
 type NavRoute = Exclude<AppRoute, typeof AppRoute.Case>;
 
 /** The pages in the bar, each shown to the roles that can use it. */
-const navItems: { route: NavRoute; label: string; shown: (a: Abilities) => boolean }[] = [
+const navItems: {
+  route: NavRoute;
+  label: string;
+  shown: (a: Abilities, roles: readonly string[]) => boolean;
+}[] = [
   { route: AppRoute.Worklist, label: 'Worklist', shown: (a) => a.worklist },
   { route: AppRoute.Consults, label: 'Consults', shown: (a) => a.read },
   { route: AppRoute.Coordinator, label: 'Coordinator', shown: (a) => a.manage },
   { route: AppRoute.Routing, label: 'Routing', shown: (a) => a.routing },
+  {
+    route: AppRoute.Critical,
+    label: 'Critical results',
+    shown: (a, roles) => a.manage || roles.includes('referrer'),
+  },
   { route: AppRoute.Studies, label: 'Studies', shown: () => true },
   { route: AppRoute.Audit, label: 'Audit', shown: (a) => a.admin },
   { route: AppRoute.System, label: 'System', shown: () => true },
@@ -35,7 +44,7 @@ export function AppHeader({ user, route, signingOut, onSignOut }: AppHeaderProps
       <nav aria-label="Main">
         <ul className="nav-list">
           {navItems
-            .filter((item) => item.shown(abilities))
+            .filter((item) => item.shown(abilities, user.roles))
             .map((item) => (
               <li key={item.route}>
                 <a

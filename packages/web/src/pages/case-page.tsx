@@ -15,6 +15,7 @@ import {
 } from '../components/case-panels.tsx';
 import { CommandOutcomeNotice } from '../components/command-outcome.tsx';
 import { CoordinatorCaseActions } from '../components/coordinator-case-actions.tsx';
+import { CriticalResultsPanel } from '../components/critical-results-panel.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { ReasonDialog } from '../components/reason-dialog.tsx';
 import { formatInstant } from '../format-instant.ts';
@@ -278,6 +279,8 @@ export function CasePage({ user, caseId, now }: CasePageProps) {
         <h2 id="handoffs-heading">Handoffs</h2>
         <HandoffStrip events={detail.timeline} nowMs={nowMs} />
       </section>
+
+      <CriticalResultsPanel caseId={caseId} user={user} onFlagged={reload} />
 
       <div className="case-grid">
         <div className="case-column">
