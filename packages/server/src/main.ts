@@ -26,6 +26,7 @@ import { peerReviewRoutes } from './http/peer-review-routes.ts';
 import { reportRoutes } from './http/report-routes.ts';
 import { worklistRoutes } from './http/worklist-routes.ts';
 import { PeerReviewService } from './peer-review/peer-review-service.ts';
+import { flagCriticalFindings } from './reporting/critical-findings.ts';
 import type { ReportOutbox } from './reporting/report-outbox.ts';
 import { ReportService } from './reporting/report-service.ts';
 import { undeliveredOutbox } from './reporting/undelivered-outbox.ts';
@@ -187,6 +188,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       worklist,
       routing,
       outbox: options.reportOutbox ?? undeliveredOutbox(log.child({ component: 'reports' })),
+      onCriticalFindings: flagCriticalFindings(critical),
       logger: log.child({ component: 'reports' }),
     });
 

@@ -1,5 +1,6 @@
 import { SignedReportKind } from '@confer/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CriticalError } from '../critical/critical-service.ts';
 import { ReportError } from '../reporting/report-error.ts';
 import type { ReportService } from '../reporting/report-service.ts';
 import { originOf, requireActor } from './authenticate.ts';
@@ -115,7 +116,8 @@ async function handled<T>(reply: FastifyReply, run: () => Promise<T>): Promise<T
   try {
     return await run();
   } catch (err) {
-    if (!(err instanceof ReportError)) throw err;
+    // The critical-results service refuses in its own terms when a signature flags findings.
+    if (!(err instanceof ReportError) && !(err instanceof CriticalError)) throw err;
     return reply
       .code(err.status)
       .type('application/problem+json')

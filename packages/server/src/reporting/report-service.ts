@@ -81,14 +81,16 @@ export interface SignInput {
 }
 
 /**
- * Called inside the signing transaction when a signed version carries critical findings, so the closed loop
- * (notify, acknowledge, escalate) starts with the signature or not at all.
+ * Called inside the signing transaction with the critical findings this signature adds (those no earlier
+ * version carried), so the closed loop (notify, acknowledge, escalate) starts with the signature or not at
+ * all. It may return work to do once the transaction has committed (sending messages).
  */
 export type CriticalFindingsHook = (
   trx: Transaction<Database>,
   report: SignedReport,
+  findings: SignedReport['criticalFindings'],
   actor: Actor,
-) => Promise<void>;
+) => Promise<(() => Promise<void>) | undefined>;
 
 export interface ReportServiceDeps {
   db: Kysely<Database>;
@@ -415,6 +417,7 @@ export class ReportService {
       throw refusalError(first);
     }
     let result: { snapshot: ReportSnapshot; signed: SignedReport } | undefined;
+    let afterCommit: (() => Promise<void>) | undefined;
     const hook: CaseChangeHook = async (trx, change) => {
       // Decided again on what this transaction reads: another node may have written in between.
       const report = await this.load(trx, row, change.before);
@@ -439,8 +442,9 @@ export class ReportService {
         })
         .execute();
       await this.outbox.enqueue(trx, signed);
-      if (signed.criticalFindings.length > 0 && this.onCriticalFindings)
-        await this.onCriticalFindings(trx, signed, actor);
+      const added = newFindings(report, signed);
+      if (added.length > 0 && this.onCriticalFindings)
+        afterCommit = await this.onCriticalFindings(trx, signed, added, actor);
       await this.audit.append(trx, [
         this.event(actor, origin, action, AuditOutcome.Success, `${caseId}: version ${version.version}`, row),
       ]);
@@ -461,6 +465,10 @@ export class ReportService {
       throw err;
     }
     if (!result) throw new Error(`signing case ${caseId} committed without storing the report`);
+    // Committed: what the critical loop sends now. A failure here is retried by its own clockwork.
+    await afterCommit?.().catch((err: Error) =>
+      this.log?.warn({ caseId, err: err.message }, 'critical result messages deferred to the next tick'),
+    );
     this.log?.info({ caseId, kind: input.kind, version: result.signed.version }, 'report signed');
     return { report: this.view(actor, result.snapshot, 'all'), signed: result.signed };
   }
@@ -754,6 +762,13 @@ export class ReportService {
       ),
     );
   }
+}
+
+/** Critical findings of the signed version that no earlier version carried (each is flagged once). */
+function newFindings(before: ReportSnapshot, signed: SignedReport): SignedReport['criticalFindings'] {
+  const key = (f: { category: string; finding: string }) => `${f.category}\u0000${f.finding.trim()}`;
+  const known = new Set(before.versions.flatMap((v) => v.content.criticalFindings.map(key)));
+  return signed.criticalFindings.filter((f) => !known.has(key(f)));
 }
 
 function split(v: string): string[] {

@@ -4,6 +4,7 @@ import type { ReportContent, SignedReport } from '@confer/core';
 import type { Transaction } from 'kysely';
 import { storeCases } from '../../test/support/stores.ts';
 import { bearer, HUB, startWorklistBed, type WorklistBed } from '../../test/support/worklist.ts';
+import { validateCriticalConfig } from '../critical/critical-config.ts';
 import type { Database } from '../store/schema.ts';
 import type { ReportOutbox } from './report-outbox.ts';
 import { STARTER_TEMPLATES } from './starter-templates.ts';
@@ -51,7 +52,10 @@ async function api(
   return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as Record<string, any>) : {} };
 }
 
-async function withBed(run: (bed: WorklistBed, outbox: TestOutbox) => Promise<void>) {
+async function withBed(
+  run: (bed: WorklistBed, outbox: TestOutbox) => Promise<void>,
+  options: Parameters<typeof startWorklistBed>[1] = {},
+) {
   for (const sc of await storeCases()) {
     if (sc.skip) {
       console.log(`skipped on ${sc.name}: ${sc.skip}`);
@@ -59,7 +63,7 @@ async function withBed(run: (bed: WorklistBed, outbox: TestOutbox) => Promise<vo
     }
     const env = await sc.open();
     const outbox = new TestOutbox();
-    const bed = await startWorklistBed(env, { reportOutbox: outbox });
+    const bed = await startWorklistBed(env, { ...options, reportOutbox: outbox });
     try {
       for (const t of STARTER_TEMPLATES) await bed.confer.reports.templates.save(t, 'test', 'upsert');
       await run(bed, outbox);
@@ -473,4 +477,58 @@ test('who reads what: readers and coordinators everything, referrers final repor
       ],
     );
   });
+});
+
+test('critical findings start the critical-results loop in the signing transaction, each finding once', async () => {
+  const critical = validateCriticalConfig({ defaultClinician: 'dr.clinician' });
+  await withBed(
+    async (bed, outbox) => {
+      const caseId = await bed.newCase({ site: HUB });
+      const ada = await session(bed, 'ada', ['radiologist']);
+      await api(bed, 'POST', `/api/cases/${caseId}/claim`, ada);
+      const draft = (await api(bed, 'GET', `/api/cases/${caseId}/report/template`, ada)).body
+        .draft as ReportContent;
+      const ptx = { category: 'critical', finding: 'Large right tension pneumothorax.' };
+      const content = { ...filled(draft, 'Right tension pneumothorax.'), criticalFindings: [ptx] };
+      const sign = (kind: string, expectedRevision: number, c: ReportContent) =>
+        api(bed, 'POST', `/api/cases/${caseId}/report/sign`, ada, {
+          kind,
+          password: 'ada-password-1',
+          expectedRevision,
+          content: c,
+        });
+
+      // Nobody to tell: the signature is refused with the critical service's reason, and nothing is signed.
+      const refused = await sign('final', 0, content);
+      assert.equal(refused.status, 422, JSON.stringify(refused.body));
+      assert.equal(refused.body.code, 'CONFER_ERR_CRITICAL_NO_CLINICIAN');
+      assert.equal((await bed.confer.store.db.selectFrom('report_versions').selectAll().execute()).length, 0);
+      assert.equal((await bed.confer.worklist.row(caseId))!.state, 'in-read');
+
+      await bed.token('dr.clinician', ['referrer']);
+      const fin = await sign('final', 0, content);
+      assert.equal(fin.status, 200, JSON.stringify(fin.body));
+      assert.deepEqual(outbox.sent[0]!.criticalFindings, [ptx]);
+      const nodule = { category: 'unexpected-significant', finding: 'Incidental 2 cm thyroid nodule.' };
+      const add = await sign('addendum', fin.body.report.revision, {
+        ...fin.body.report.draft.content,
+        criticalFindings: [ptx, nodule],
+        addendum: 'Thyroid nodule noted; ultrasound advised.',
+      });
+      assert.equal(add.status, 200, JSON.stringify(add.body));
+      const results = await bed.confer.store.db
+        .selectFrom('critical_results')
+        .select(['case_id', 'category', 'responsible', 'report_id', 'flagged_by'])
+        .orderBy('flagged_at')
+        .execute();
+      assert.deepEqual(
+        results.map((r) => [r.case_id, r.category, r.responsible, r.report_id, r.flagged_by]),
+        [
+          [caseId, 'critical', 'dr.clinician', fin.body.report.id, 'ada'],
+          [caseId, 'unexpected-significant', 'dr.clinician', fin.body.report.id, 'ada'],
+        ],
+      );
+    },
+    { config: { critical } },
+  );
 });
