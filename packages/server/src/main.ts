@@ -22,14 +22,16 @@ import { annotationRoutes } from './http/annotation-routes.ts';
 import { type AppDeps, buildApp } from './http/app.ts';
 import { boardRoutes } from './http/board-routes.ts';
 import { criticalRoutes } from './http/critical-routes.ts';
+import { deliveryRoutes } from './http/delivery-routes.ts';
 import { peerReviewRoutes } from './http/peer-review-routes.ts';
 import { reportRoutes } from './http/report-routes.ts';
 import { worklistRoutes } from './http/worklist-routes.ts';
 import { PeerReviewService } from './peer-review/peer-review-service.ts';
 import { flagCriticalFindings } from './reporting/critical-findings.ts';
+import { ReportReader } from './reporting/delivery-report-reader.ts';
+import { DELIVERY_CHANNEL, ReportDeliveryService } from './reporting/delivery-service.ts';
 import type { ReportOutbox } from './reporting/report-outbox.ts';
 import { ReportService } from './reporting/report-service.ts';
-import { undeliveredOutbox } from './reporting/undelivered-outbox.ts';
 import { FileBlobStore } from './store/blob-store.ts';
 import { migrateToLatest, openStore, type Store } from './store/database.ts';
 import { listenForOtherNodes } from './store/listen.ts';
@@ -62,6 +64,10 @@ export interface ConferHandle {
   /** Critical results: flag, notify, escalate on stored timers, acknowledge (docs/critical-results.md). */
   critical: CriticalResultService;
   reports: ReportService;
+  /** The report outbox (what signing enqueues into) and its HL7 v2 / FHIR sender. */
+  deliveries: ReportDeliveryService;
+  /** Signed reports as PDF and FHIR DiagnosticReport, with access checks and audit. */
+  reportOutputs: ReportReader;
   /**
    * One turn of the clockwork: announce quiet studies, create and route their cases, expire leases, fire
    * SLA timers, re-route waiting cases, pick up other nodes' changes. The timer calls it; tests call it.
@@ -138,6 +144,18 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       config: config.critical,
       logger: log.child({ component: 'critical' }),
     });
+    const deliveries = new ReportDeliveryService({
+      db: store.db,
+      dialect: store.dialect,
+      clock,
+      audit,
+      destinations: config.reportDestinations,
+      settings: config.reportDelivery,
+      logger: log.child({ component: 'report-delivery' }),
+      notifyOtherNodes: postgres,
+    });
+    cleanup.unshift(() => deliveries.close());
+    const reportOutputs = new ReportReader({ db: store.db, audit, worklist, deliveries });
     // Studies completed while Confer was down (or before the worklist existed) become cases now.
     await worklist.catchUp();
     await worklist.pollRemoteChanges();
@@ -149,6 +167,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
         {
           [WORKLIST_CHANNEL]: () => void worklist.pollRemoteChanges().catch(() => {}),
           [ROUTING_CHANNEL]: () => void routing.refresh().catch(() => {}),
+          [DELIVERY_CHANNEL]: () => deliveries.kick(),
         },
         log,
       );
@@ -187,7 +206,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       access,
       worklist,
       routing,
-      outbox: options.reportOutbox ?? undeliveredOutbox(log.child({ component: 'reports' })),
+      outbox: options.reportOutbox ?? deliveries,
       onCriticalFindings: flagCriticalFindings(critical),
       logger: log.child({ component: 'reports' }),
     });
@@ -218,6 +237,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
         ...collaboration.routes,
         criticalRoutes({ critical }),
         reportRoutes({ reports }),
+        deliveryRoutes({ deliveries, reader: reportOutputs }),
         ...(options.plugins ?? []),
       ],
       logger: { level: config.logLevel === 'silent' ? 'silent' : 'warn' },
@@ -270,6 +290,8 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       await worklist.pollRemoteChanges();
       await peerReview.sampleFinalised();
       await boards.tick();
+      // Report deliveries wait for ACKs (seconds): the pass runs beside the clockwork, not inside it.
+      deliveries.kick();
     };
     let timer: NodeJS.Timeout | undefined;
     if (options.completionTimer !== false) {
@@ -310,6 +332,8 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       collaboration,
       critical,
       reports,
+      deliveries,
+      reportOutputs,
       tick,
       app,
       generatedAdminPassword,
@@ -319,6 +343,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
           await dimse.close({ graceMs: opts.graceMs ?? 10_000 });
           await app.close();
           await stopListening?.();
+          await deliveries.close();
           await ingest.drain();
           await store.close();
         })();

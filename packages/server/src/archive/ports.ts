@@ -22,7 +22,16 @@ export interface Actor {
   username?: string;
 }
 
-export const Protocol = { Dimse: 'dimse', Dicomweb: 'dicomweb', Api: 'api', Cli: 'cli' } as const;
+export const Protocol = {
+  Dimse: 'dimse',
+  Dicomweb: 'dicomweb',
+  Api: 'api',
+  Cli: 'cli',
+  /** Outbound HL7 v2 (report delivery over MLLP). */
+  Hl7: 'hl7',
+  /** Outbound FHIR REST (report delivery). */
+  Fhir: 'fhir',
+} as const;
 export type Protocol = (typeof Protocol)[keyof typeof Protocol];
 
 /** Where a request came from, for the audit trail. */

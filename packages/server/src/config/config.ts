@@ -7,6 +7,14 @@ import {
   defaultCriticalConfig,
   validateCriticalConfig,
 } from '../critical/critical-config.ts';
+import {
+  DeliveryConfigError,
+  defaultReportDelivery,
+  type ReportDeliverySettings,
+  type ReportDestinationConfig,
+  validateReportDelivery,
+  validateReportDestinations,
+} from '../reporting/delivery-config.ts';
 
 /** A site that sends images: its calling AE titles map to it (DESIGN.md: each calling AE maps to one site). */
 export interface SiteConfig {
@@ -55,6 +63,10 @@ export interface ConferConfig {
   consults: ConsultPolicy;
   /** Critical results: category deadlines, the escalation ladder, recipients and channels (docs/critical-results.md). */
   critical: CriticalConfig;
+  /** Where signed reports are sent (HL7 v2 ORU over MLLP, FHIR); see docs/report-delivery.md. */
+  reportDestinations: ReportDestinationConfig[];
+  /** Retries, lease and timeouts of report delivery. */
+  reportDelivery: ReportDeliverySettings;
 }
 
 export const defaultConfig: ConferConfig = {
@@ -83,6 +95,8 @@ export const defaultConfig: ConferConfig = {
   sites: [],
   consults: defaultConsultPolicy,
   critical: defaultCriticalConfig,
+  reportDestinations: [],
+  reportDelivery: defaultReportDelivery,
 };
 
 /** A configuration error names the key, where it came from, what was given and what is expected. */
@@ -246,7 +260,14 @@ export function loadConfig(
       throw new ConfigError('CONFER_CONFIG', `cannot read ${file}: ${e.message}`);
     }
   }
-  const known = new Set<string>([...FIELDS.map((f) => f.key), 'sites', 'consults', 'critical']);
+  const known = new Set<string>([
+    ...FIELDS.map((f) => f.key),
+    'sites',
+    'consults',
+    'critical',
+    'reportDestinations',
+    'reportDelivery',
+  ]);
   for (const key of Object.keys(fromFile)) {
     if (!known.has(key)) throw new ConfigError(key, `is not a setting Confer knows (in ${file})`);
   }
@@ -266,6 +287,16 @@ export function loadConfig(
   } catch (err) {
     if (err instanceof CriticalConfigProblem)
       throw new ConfigError(err.key, err.message.slice(err.key.length + 2));
+    throw err;
+  }
+  try {
+    out.reportDestinations = validateReportDestinations(
+      overrides.reportDestinations ?? fromFile.reportDestinations,
+      (out.sites as SiteConfig[]).map((s) => s.id),
+    );
+    out.reportDelivery = validateReportDelivery(overrides.reportDelivery ?? fromFile.reportDelivery);
+  } catch (err) {
+    if (err instanceof DeliveryConfigError) throw new ConfigError(err.key, err.message);
     throw err;
   }
   const config = out as unknown as ConferConfig;
