@@ -409,3 +409,78 @@ test('two nodes on PostgreSQL: each escalation timer fires once', { skip: postgr
     await env.cleanup();
   }
 });
+
+const sqliteCase = (await storeCases()).find((c) => c.name === 'sqlite')!;
+test('signing a report with a critical finding flags it in the signing transaction', async () => {
+  const { STARTER_TEMPLATES } = await import('../reporting/starter-templates.ts');
+  const env = await sqliteCase.open();
+  const bed = await startWorklistBed(env, { config: { critical: criticalConfig(undefined, undefined) } });
+  try {
+    const { app } = bed.confer;
+    for (const tpl of STARTER_TEMPLATES) await bed.confer.reports.templates.save(tpl, 'test', 'upsert');
+    const t = await people(bed);
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'ada', password: 'ada-password-1' },
+    });
+    const ada = { cookie: String(login.headers['set-cookie']).split(';')[0]! };
+    const sign = async (caseId: string) => {
+      assert.equal(
+        (await app.inject({ method: 'POST', url: `/api/cases/${caseId}/claim`, headers: ada })).statusCode,
+        200,
+      );
+      const draft = (await app.inject({ url: `/api/cases/${caseId}/report/template`, headers: ada })).json()
+        .draft;
+      const content = {
+        ...draft,
+        sections: draft.sections.map((s: { id: string }) =>
+          s.id === 'findings' ? { ...s, text: 'Large right pneumothorax.' } : s,
+        ),
+        impression: 'Large right pneumothorax.',
+        criticalFindings: [{ category: 'critical', finding: 'Large right pneumothorax' }],
+      };
+      const saved = await app.inject({
+        method: 'PUT',
+        url: `/api/cases/${caseId}/report/draft`,
+        headers: ada,
+        payload: { expectedRevision: 0, content },
+      });
+      assert.equal(saved.statusCode, 200, saved.body);
+      return app.inject({
+        method: 'POST',
+        url: `/api/cases/${caseId}/report/sign`,
+        headers: ada,
+        payload: {
+          kind: 'final',
+          password: 'ada-password-1',
+          expectedRevision: saved.json().report.revision,
+        },
+      });
+    };
+    const caseId = await bed.newCase({ site: HUB });
+    const signed = await sign(caseId);
+    assert.equal(signed.statusCode, 200, signed.body);
+    await bed.confer.tick();
+    const [r] = (
+      await app.inject({ url: `/api/cases/${caseId}/critical-results`, headers: bearer(t.olive) })
+    ).json().results as CriticalResultView[];
+    assert.equal(r!.finding, 'Large right pneumothorax');
+    assert.equal(r!.flaggedBy, 'ada');
+    assert.equal(r!.responsible, 'dr.clinician');
+    assert.ok(r!.reportId);
+    const timeline = (await app.inject({ url: `/api/cases/${caseId}`, headers: bearer(t.olive) })).json()
+      .timeline;
+    assert.ok(timeline.some((e: { type: string }) => e.type === 'case:critical-communicated'));
+    // Nobody to address it to: the signature is refused with the reason, and nothing is signed.
+    const orphan = await bed.newCase({ site: HUB });
+    await bed.confer.store.db.updateTable('cases').set({ site_id: null }).where('id', '=', orphan).execute();
+    const refused = await sign(orphan);
+    assert.equal(refused.statusCode, 422, refused.body);
+    assert.equal(refused.json().code, 'CONFER_ERR_CRITICAL_NO_CLINICIAN');
+    assert.equal((await bed.confer.worklist.row(orphan))!.state, 'in-read');
+  } finally {
+    await bed.close();
+    await env.cleanup();
+  }
+});
