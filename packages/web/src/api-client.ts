@@ -36,6 +36,8 @@ export interface Abilities {
   /** View and edit routing rules, shifts, rosters and SLAs. */
   routing: boolean;
   admin: boolean;
+  /** MDT / tumour boards: attend (readers, referrers) or run them (coordinators). */
+  boards: boolean;
 }
 
 export function abilitiesOf(user: User): Abilities {
@@ -43,7 +45,8 @@ export function abilitiesOf(user: User): Abilities {
   const admin = has(Role.Admin);
   const manage = admin || has(Role.Coordinator);
   const read = admin || has(Role.Radiologist);
-  return { worklist: read || manage, read, manage, routing: manage, admin };
+  const boards = read || manage || user.roles.includes('referrer');
+  return { worklist: read || manage, read, manage, routing: manage, admin, boards };
 }
 
 /** Case actions that are a plain POST to /api/cases/:id/<action>. */

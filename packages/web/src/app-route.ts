@@ -16,6 +16,8 @@ export const AppRoute = {
   Consults: 'consults',
   /** Critical results: the dashboard or one's own, and `#/critical/<id>` for one result. */
   Critical: 'critical',
+  PeerReview: 'peer-review',
+  Boards: 'boards',
 } as const;
 
 export type AppRoute = (typeof AppRoute)[keyof typeof AppRoute];

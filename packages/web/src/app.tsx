@@ -9,10 +9,12 @@ import { ackTokenFromHash } from './critical/critical-model.ts';
 import { LiveWorklistProvider } from './live-worklist.tsx';
 import { AckLinkPage } from './pages/ack-link-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
+import { BoardsPage } from './pages/boards-page.tsx';
 import { CasePage } from './pages/case-page.tsx';
 import { ConsultsPage } from './pages/consults-page.tsx';
 import { CoordinatorPage } from './pages/coordinator-page.tsx';
 import { CriticalPage } from './pages/critical-page.tsx';
+import { PeerReviewPage } from './pages/peer-review-page.tsx';
 import { RoutingPage } from './pages/routing-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { StudiesPage } from './pages/studies-page.tsx';
@@ -175,6 +177,10 @@ function Page({
       return <ConsultsPage user={user} now={now} />;
     case AppRoute.Critical:
       return <CriticalPage user={user} now={now} />;
+    case AppRoute.PeerReview:
+      return <PeerReviewPage user={user} />;
+    case AppRoute.Boards:
+      return <BoardsPage user={user} />;
   }
 }
 

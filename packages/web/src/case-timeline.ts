@@ -217,6 +217,20 @@ function describe(
         tone: acknowledged ? 'good' : 'warning',
       };
     }
+    case 'board:case-added':
+      return {
+        label: 'Added to board',
+        description: `${str(d.title) ?? 'a board session'}${str(d.question) ? ` — ${str(d.question)}` : ''}`,
+        tone: 'normal',
+      };
+    case 'board:case-removed':
+      return { label: 'Removed from board', description: str(d.sessionId) ?? '', tone: 'normal' };
+    case 'board:outcome':
+      return {
+        label: 'Board outcome',
+        description: `${str(d.title) ?? 'board'}: ${str(d.category) ?? '?'} — ${str(d.recommendation) ?? ''}`,
+        tone: 'good',
+      };
     case 'exception:overdue':
       return {
         label: 'Exception overdue',

@@ -26,6 +26,8 @@ const navItems: {
     shown: (a, roles) => a.manage || roles.includes('referrer'),
   },
   { route: AppRoute.Studies, label: 'Studies', shown: () => true },
+  { route: AppRoute.PeerReview, label: 'Peer review', shown: (a) => a.read || a.manage },
+  { route: AppRoute.Boards, label: 'Boards', shown: (a) => a.boards },
   { route: AppRoute.Audit, label: 'Audit', shown: (a) => a.admin },
   { route: AppRoute.System, label: 'System', shown: () => true },
 ];

@@ -5,6 +5,7 @@ import { caseHref, navigate, worklistHref } from '../app-route.ts';
 import { allowedActions, type Caller, CaseAction, claimBlocker } from '../case-actions.ts';
 import { patientDisplayName, procedureText } from '../case-display.ts';
 import { PriorityCell, SlaCell, StateBadge } from '../components/case-badges.tsx';
+import { CaseBoardsPanel } from '../components/case-boards-panel.tsx';
 import { CaseCollaboration } from '../components/case-collaboration.tsx';
 import {
   AiResultsTable,
@@ -306,6 +307,7 @@ export function CasePage({ user, caseId, now }: CasePageProps) {
             <h2 id="ai-heading">AI results</h2>
             <AiResultsTable results={detail.aiResults} />
           </section>
+          <CaseBoardsPanel user={user} caseId={summary.id} />
         </div>
       </div>
 
