@@ -85,7 +85,7 @@ export function BoardOutcomeForm({
                   e.target.checked ? [...attendees, m.username] : attendees.filter((a) => a !== m.username),
                 )
               }
-            />{' '}
+            />
             {m.displayName ?? m.username}
           </label>
         ))}

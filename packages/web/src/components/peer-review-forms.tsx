@@ -147,7 +147,7 @@ export function ScoreForm({ review, onScored }: { review: PeerReview; onScored: 
                 setScore(s);
                 if (s === 1) setSignificance(null);
               }}
-            />{' '}
+            />
             <strong>{s}</strong> — {RADPEER_LABELS[s]}
           </label>
         ))}
@@ -162,7 +162,7 @@ export function ScoreForm({ review, onScored }: { review: PeerReview; onScored: 
               value={sig}
               checked={significance === sig}
               onChange={() => setSignificance(sig)}
-            />{' '}
+            />
             <strong>{sig}</strong> — {SIGNIFICANCE_LABELS[sig]}
           </label>
         ))}
@@ -228,7 +228,7 @@ export function RespondForm({ review, onDone }: { review: PeerReview; onDone: (r
             name={`response-${review.id}`}
             checked={response === 'agree'}
             onChange={() => setResponse('agree')}
-          />{' '}
+          />
           I agree with the reviewer
         </label>
         <label className="choice">
@@ -237,7 +237,7 @@ export function RespondForm({ review, onDone }: { review: PeerReview; onDone: (r
             name={`response-${review.id}`}
             checked={response === 'disagree'}
             onChange={() => setResponse('disagree')}
-          />{' '}
+          />
           I disagree
         </label>
       </fieldset>

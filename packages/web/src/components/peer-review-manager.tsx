@@ -107,7 +107,7 @@ export function SamplingSettingsForm() {
   return (
     <form className="stack" onSubmit={save} aria-label="Sampling settings">
       <label className="choice">
-        <input type="checkbox" checked={draft.enabled} onChange={(e) => set({ enabled: e.target.checked })} />{' '}
+        <input type="checkbox" checked={draft.enabled} onChange={(e) => set({ enabled: e.target.checked })} />
         Sample finalised cases for peer review
       </label>
       <div className="filter-grid">
@@ -168,7 +168,7 @@ export function SamplingSettingsForm() {
           type="checkbox"
           checked={draft.anonymise}
           onChange={(e) => set({ anonymise: e.target.checked })}
-        />{' '}
+        />
         Anonymise: reviewers do not see who reported, readers do not see who reviewed
       </label>
       {local && (
