@@ -1,5 +1,6 @@
 import { commentSegments } from '@confer/core';
 import { type KeyboardEvent, useCallback, useEffect, useId, useRef, useState } from 'react';
+import { parseLocation } from '../app-route.ts';
 import {
   annotationHref,
   type CommentView,
@@ -83,6 +84,15 @@ export function DiscussionPanel({
     };
   }, [caseId, load]);
 
+  // A notification's link names the comment (`#/cases/<id>?comment=<n>`): bring it into view once loaded.
+  const target = Number(parseLocation(window.location.hash).params.get('comment') ?? 0);
+  const scrolled = useRef(false);
+  useEffect(() => {
+    if (scrolled.current || !target || !comments.some((c) => c.id === target)) return;
+    scrolled.current = true;
+    document.getElementById(`comment-${target}`)?.scrollIntoView({ block: 'center' });
+  }, [comments, target]);
+
   async function loadOlder() {
     const first = comments[0];
     if (!first) return;
@@ -113,6 +123,7 @@ export function DiscussionPanel({
           {comments.map((c) => (
             <CommentItem
               key={c.id}
+              targeted={c.id === target}
               comment={c}
               username={username}
               nowMs={nowMs}
@@ -156,11 +167,13 @@ function CommentBody({ comment }: { comment: CommentView }) {
 
 function CommentItem({
   comment,
+  targeted,
   username,
   nowMs,
   onChanged,
 }: {
   comment: CommentView;
+  targeted: boolean;
   username: string;
   nowMs: number;
   onChanged: (c: CommentView) => void;
@@ -187,7 +200,10 @@ function CommentItem({
   }
 
   return (
-    <li className={`comment${mine ? ' comment-mine' : ''}`} id={`comment-${comment.id}`}>
+    <li
+      className={`comment${mine ? ' comment-mine' : ''}${targeted ? ' comment-target' : ''}`}
+      id={`comment-${comment.id}`}
+    >
       <div className="comment-meta">
         <span className="comment-author">{comment.authorName ?? comment.author}</span>
         {comment.authorName && <span className="muted"> @{comment.author}</span>}
