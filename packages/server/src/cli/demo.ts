@@ -2,6 +2,7 @@ import type { Clock } from '@confer/core';
 import { Role } from '@confer/core';
 import type { Actor } from '../archive/ports.ts';
 import type { SiteConfig } from '../config/config.ts';
+import { type CriticalConfig, validateCriticalConfig } from '../critical/critical-config.ts';
 import { demoReaderUsers, demoRoutingConfig } from '../demo/network.ts';
 import type { ConferHandle } from '../main.ts';
 import { DEFAULT_SITES, planCohort } from '../synthetic/index.ts';
@@ -64,6 +65,36 @@ export const DEMO_PASSWORD = 'confer-demo';
 /** The demo reader left to whoever tries the demo; the other readers are simulated. */
 export const DEMO_HUMAN_READER = 'dr.okafor';
 
+/** The demo's clinicians who receive critical results (referrer role, password confer-demo). */
+export const DEMO_CLINICIANS = [
+  { username: 'dr.clinician', displayName: 'Dr Amara Clinician (referring)' },
+  { username: 'dr.backup', displayName: 'Dr Ben Backup (covering)' },
+  { username: 'dr.emergency', displayName: 'Dr Eva Emergency (ED department)' },
+  { username: 'dr.chief', displayName: 'Dr Chris Chief (clinical supervisor)' },
+] as const;
+
+/**
+ * The demo's critical-results protocol: dr.clinician is every site's responsible clinician and dr.backup the
+ * backup; the ladder goes backup, then the emergency department, then the supervisor. Nothing is sent
+ * outside the app: no webhook or SMTP server listens in a demo.
+ */
+export function demoCriticalConfig(sites: readonly SiteConfig[]): CriticalConfig {
+  return validateCriticalConfig({
+    deadlineMinutes: { critical: 30, urgent: 240, 'unexpected-significant': 3 * 24 * 60 },
+    groups: { 'emergency-department': ['dr.emergency'], supervisors: ['dr.chief'] },
+    ladder: [
+      { name: 'Backup clinician', afterMinutes: 15, backup: true },
+      { name: 'Emergency department', afterMinutes: 15, groups: ['emergency-department'] },
+      { name: 'Clinical supervisor', afterMinutes: 15, groups: ['supervisors'] },
+    ],
+    sites: Object.fromEntries(
+      sites.map((s) => [s.id, { defaultClinician: 'dr.clinician', backupClinician: 'dr.backup' }]),
+    ),
+    defaultClinician: 'dr.clinician',
+    backupClinician: 'dr.backup',
+  });
+}
+
 /**
  * Sets up the demo worklist on a fresh store: the demo routing network as version 1, a user per reader and
  * a coordinator. Returns what it created (nothing when routing was already configured).
@@ -83,6 +114,7 @@ export async function seedDemoWorklist(
       roles: [Role.Radiologist],
     })),
     { username: 'coordinator', displayName: 'Demo coordinator', roles: [Role.Coordinator] },
+    ...DEMO_CLINICIANS.map((c) => ({ ...c, roles: [Role.Referrer] })),
     { username: 'triage-ai', displayName: 'Demo AI triage', roles: [Role.Integration] },
   ];
   for (const p of people) {

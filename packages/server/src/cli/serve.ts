@@ -7,7 +7,14 @@ import { SimulatedReaders } from '../demo/simulated-readers.ts';
 import { DemoStreamer } from '../demo/streamer.ts';
 import { CONFER_VERSION, startConfer } from '../main.ts';
 import { DEFAULT_SITES } from '../synthetic/index.ts';
-import { DEMO_HUMAN_READER, DEMO_PASSWORD, demoSites, seedDemoStudies, seedDemoWorklist } from './demo.ts';
+import {
+  DEMO_HUMAN_READER,
+  DEMO_PASSWORD,
+  demoCriticalConfig,
+  demoSites,
+  seedDemoStudies,
+  seedDemoWorklist,
+} from './demo.ts';
 
 const webRoot = join(import.meta.dirname, '../../../web/dist');
 
@@ -15,6 +22,9 @@ const webRoot = join(import.meta.dirname, '../../../web/dist');
 export async function serve(config: ConferConfig): Promise<void> {
   const logger = pino({ level: config.logLevel });
   if (config.demo && config.sites.length === 0) config.sites = demoSites();
+  // The demo's clinicians and ladder, unless the configuration names its own.
+  if (config.demo && config.critical.ladder.length === 0 && !config.critical.defaultClinician)
+    config.critical = demoCriticalConfig(config.sites);
   const confer = await startConfer(config, { logger, ...(existsSync(webRoot) ? { webRoot } : {}) });
   const store = config.databaseUrl ? confer.store.describe : `embedded SQLite in ${config.dataDir}`;
   const lines = [
@@ -47,6 +57,7 @@ export async function serve(config: ConferConfig): Promise<void> {
       `  Demo       sites ${config.sites.map((s) => `${s.name} (AE ${s.aeTitles.join(', ')})`).join('; ')}`,
       `             routing: the demo network${seeded.routingVersion ? ' (routing version 1, just created)' : ''}; worklist at ${confer.httpUrl}/worklist`,
       `             sign in as "${DEMO_HUMAN_READER}" (a reader left to you) or "coordinator", password "${DEMO_PASSWORD}"; the other dr.* readers read on their own`,
+      '             critical results go to "dr.clinician", then "dr.backup", "dr.emergency", "dr.chief" (same password); see #/critical',
       config.demoStudiesPerHour > 0
         ? `             ${config.demoStudiesPerHour} synthetic studies/hour arrive over DICOM (CONFER_DEMO_STUDIES_PER_HOUR; 0 stops them)`
         : '             no studies are streamed (CONFER_DEMO_STUDIES_PER_HOUR=0)',

@@ -74,3 +74,16 @@ test('loadConfig reports a bad critical key as a ConfigError naming it', () => {
     (e: Error & { key?: string }) => e.name === 'ConfigError' && e.key === 'critical.linkTtlMinutes',
   );
 });
+
+test('the demo: every demo site has the demo clinician and backup, and a three-rung ladder', async () => {
+  const { demoCriticalConfig, demoSites } = await import('../cli/demo.ts');
+  const sites = demoSites();
+  const c = demoCriticalConfig(sites);
+  assert.deepEqual(
+    c.ladder.map((r) => r.name),
+    ['Backup clinician', 'Emergency department', 'Clinical supervisor'],
+  );
+  for (const s of sites) assert.equal(c.sites[s.id]?.defaultClinician, 'dr.clinician');
+  assert.equal(c.webhook, undefined);
+  assert.equal(c.smtp, undefined);
+});
