@@ -65,6 +65,12 @@ test('loadSeries times a series from Confer and receives every frame as stored',
   let crc = 0;
   for (const f of sorted) crc = crc32(f.part10.subarray(f.part10.length - frameBytes), crc);
   assert.equal(load.checksum, crc.toString(16).padStart(8, '0'));
+  // Audited as a viewer's load is: the metadata request, and one record covering the series' frames.
+  const audit = await t.deps.audit.list({ limit: 100, studyUid: study!.studyUid });
+  assert.deepEqual(
+    audit.map((e) => e.action).filter((a) => a.startsWith('retrieve')),
+    ['retrieve-frames', 'retrieve-metadata'],
+  );
 });
 
 test('loadSeries fails loudly on a refused request, and the frame Accept is what Cornerstone3D sends', async () => {

@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
-import { can, Permission } from '@confer/core';
+import { type Clock, can, Permission } from '@confer/core';
 import type { Kysely } from 'kysely';
 import type { BlobRandomAccess, BlobStore } from '../store/blob-store.ts';
 import type { Database } from '../store/schema.ts';
 import { AuditGroupCommit } from './audit-group-commit.ts';
 import type { AuditLog } from './audit-log.ts';
+import { FrameAccessAudit } from './frame-access-audit.ts';
 import { type Actor, AuditOutcome, QueryError, QueryErrorCode, type RequestOrigin } from './ports.ts';
 
 export interface StoredInstance {
@@ -24,13 +25,22 @@ export interface StoredInstance {
   patientId: string;
 }
 
+/** The audit actions of retrieves; frames and bulk data of one instance are audited per window. */
+export const RetrieveAction = {
+  Instances: 'retrieve',
+  Metadata: 'retrieve-metadata',
+  Frames: 'retrieve-frames',
+  Bulkdata: 'retrieve-bulkdata',
+} as const;
+export type RetrieveAction = (typeof RetrieveAction)[keyof typeof RetrieveAction];
+
 export interface RetrieveInput {
   studyUid: string;
   seriesUid?: string;
   sopInstanceUid?: string;
   actor: Actor;
   origin: RequestOrigin;
-  /** What is being retrieved, for the audit trail: 'retrieve', 'retrieve-metadata', 'retrieve-frames'... */
+  /** What is being retrieved, for the audit trail: one of RetrieveAction, or another name. */
   action: string;
 }
 
@@ -43,11 +53,14 @@ export class ArchiveRetrieveService {
   private readonly blobs: BlobStore;
   /** Every retrieve is audited before it is answered; concurrent ones share a commit (see AuditGroupCommit). */
   private readonly audit: AuditGroupCommit;
+  /** Pixel data requests: one durable record per caller, series and window (see FrameAccessAudit). */
+  private readonly frameAudit: FrameAccessAudit;
 
-  constructor(deps: { db: Kysely<Database>; blobs: BlobStore; audit: AuditLog }) {
+  constructor(deps: { db: Kysely<Database>; blobs: BlobStore; audit: AuditLog; clock: Clock }) {
     this.db = deps.db;
     this.blobs = deps.blobs;
     this.audit = new AuditGroupCommit(deps.db, deps.audit);
+    this.frameAudit = new FrameAccessAudit({ sink: this.audit, clock: deps.clock });
   }
 
   /** The instances of a study, series or one instance, in series and instance-number order; [] when none. */
@@ -109,13 +122,19 @@ export class ArchiveRetrieveService {
         `the index database is unavailable: ${(err as Error).message}`,
       );
     }
-    await this.audit.record({
+    const event = {
       ...auditBase,
       action: input.action,
       outcome: rows.length > 0 ? AuditOutcome.Success : AuditOutcome.Failure,
       patientId: rows[0]?.patient_id ?? null,
       detail: `${what}: ${rows.length} instance(s)`,
-    });
+    };
+    const pixels = input.action === RetrieveAction.Frames || input.action === RetrieveAction.Bulkdata;
+    if (pixels && input.sopInstanceUid && rows.length > 0) {
+      await this.frameAudit.record(event, rows[0]!.series_uid);
+    } else {
+      await this.audit.record(event);
+    }
     return rows.map((r) => ({
       studyUid: r.study_uid,
       seriesUid: r.series_uid,

@@ -32,7 +32,7 @@ export function createArchiveServices(deps: {
     audit,
     ingest,
     query: new ArchiveQueryService({ db: store.db, audit }),
-    retrieve: new ArchiveRetrieveService({ db: store.db, blobs, audit }),
+    retrieve: new ArchiveRetrieveService({ db: store.db, blobs, audit, clock }),
     monitor: new StudyCompletionMonitor({
       db: store.db,
       clock,

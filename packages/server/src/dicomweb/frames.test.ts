@@ -99,68 +99,99 @@ describe('frames', () => {
     await assert.rejects(rle.frames([3]), /frame 3 does not exist/);
   });
 
-  test('with a positional reader, frames are read in place: into the target given, or a buffer of their own', async () => {
+  /** A positional reader over the fixture's bytes that refuses to stream, and the reads it served. */
+  function positional(file: ReturnType<typeof open>) {
+    const reads: { position: number; length: number }[] = [];
+    const read: RangeReader = Object.assign(
+      (range: { start: number; end?: number }) => {
+        throw new Error(`streamed from ${range.start}: a positional reader was offered`);
+      },
+      {
+        readInto: async (position: number, target: Buffer, offset: number, length: number) => {
+          reads.push({ position, length });
+          return file.bytes.copy(target, offset, position, Math.min(file.bytes.length, position + length));
+        },
+      },
+    );
+    return { read, reads };
+  }
+
+  test('with a positional reader, every syntax gives the frames the streamed path gives', async () => {
     for (const name of [
       'CT_small.dcm',
       'rtdose.dcm',
       'MR_small_bigendian.dcm',
+      'MR_small_implicit.dcm',
       'image_dfl.dcm',
+      'liver_1frame.dcm',
       'JPEG2000.dcm',
+      'JPEG-lossy.dcm',
+      'SC_rgb_rle_2frame.dcm',
+      'MR_small_RLE.dcm',
+      'MR_small_jpeg_ls_lossless.dcm',
     ]) {
       const file = open(name);
-      const wanted = [1, file.geometry.numberOfFrames];
-      const streamed = await file.frames(wanted);
-      const reads: { position: number; length: number }[] = [];
-      const read: RangeReader = Object.assign(
-        (range: { start: number; end?: number }) => {
-          throw new Error(`streamed ${range.start}: a positional reader was offered`);
-        },
-        {
-          readInto: async (position: number, target: Buffer, offset: number, length: number) => {
-            reads.push({ position, length });
-            const n = file.bytes.copy(
-              target,
-              offset,
-              position,
-              Math.min(file.bytes.length, position + length),
-            );
-            return n;
-          },
-        },
-      );
-      if (!isNative(file.source.transferSyntaxUid)) {
-        // Fragments are walked as a stream: the reader above refuses that, so only native syntaxes go on.
-        await assert.rejects(readEncapsulatedFrames(read, file.source, file.geometry, wanted), /streamed/);
-        continue;
-      }
-      const targets: Buffer[] = [];
-      const got = await readNativeFrames(read, file.source, file.geometry, wanted, (_i, length) => {
-        const t = Buffer.alloc(length);
-        targets.push(t);
-        return t;
-      });
-      assert.equal(got.length, 2, name);
-      for (const [i, frame] of got.entries())
-        assert.ok(frame.equals(streamed[i]!), `${name} frame ${wanted[i]}`);
-      if (name === 'CT_small.dcm' || name === 'rtdose.dcm') {
-        // Little endian, not deflated: each frame is read once, straight into its target.
-        assert.ok(
-          got.every((g, i) => g === targets[i]),
-          name,
-        );
-        assert.deepEqual(
-          reads.slice(1).map((r) => r.length),
-          got.map((g) => g.length),
-          name,
-        );
-      } else {
-        // Swapped or inflated frames are new buffers: the targets cannot hold what is sent.
-        assert.ok(
-          got.every((g) => !targets.includes(g)),
-          name,
-        );
+      for (const wanted of [[1], [file.geometry.numberOfFrames, 1]]) {
+        const streamed = await file.frames(wanted);
+        const { read } = positional(file);
+        const got = isNative(file.source.transferSyntaxUid)
+          ? await readNativeFrames(read, file.source, file.geometry, wanted)
+          : await readEncapsulatedFrames(read, file.source, file.geometry, wanted);
+        assert.equal(got.length, wanted.length, name);
+        for (const [i, frame] of got.entries()) {
+          assert.ok(frame.equals(streamed[i]!), `${name} frame ${wanted[i]}`);
+        }
       }
     }
+  });
+
+  test('one native frame: its element header and bytes in one read, straight into the target given', async () => {
+    const ct = open('CT_small.dcm');
+    const { read, reads } = positional(ct);
+    let target: Buffer | undefined;
+    const [frame] = await readNativeFrames(read, ct.source, ct.geometry, [1], (_i, length, lead) => {
+      target = Buffer.alloc(lead + length);
+      return target;
+    });
+    assert.deepEqual(reads, [{ position: ct.source.pixelDataOffset, length: 12 + 128 * 128 * 2 }]);
+    assert.equal(frame!.buffer, target!.buffer);
+    assert.equal(frame!.byteOffset, target!.byteOffset + 12, 'the header takes the lead bytes');
+    const valueStart = ct.source.pixelDataOffset + 12;
+    assert.ok(frame!.equals(ct.bytes.subarray(valueStart, valueStart + frame!.length)));
+    // Several frames: the header once, then each frame with lead 0.
+    const dose = open('rtdose.dcm');
+    const d = positional(dose);
+    const leads: number[] = [];
+    await readNativeFrames(d.read, dose.source, dose.geometry, [3, 1], (_i, length, lead) => {
+      leads.push(lead);
+      return Buffer.alloc(lead + length);
+    });
+    assert.deepEqual(leads, [0, 0]);
+    assert.deepEqual(
+      d.reads.map((r) => r.length),
+      [8, 400, 400],
+    );
+  });
+
+  test('a damaged file is reported as such on the positional path too', async () => {
+    const ct = open('CT_small.dcm');
+    // CT_small.dcm has elements after Pixel Data: cut into the frame itself.
+    const cut = { ...ct, bytes: ct.bytes.subarray(0, ct.source.pixelDataOffset + 12 + 1000) };
+    await assert.rejects(
+      readNativeFrames(positional(cut).read, ct.source, ct.geometry, [1]),
+      /ends inside frame 1/,
+    );
+    const moved = { ...ct.source, pixelDataOffset: ct.source.pixelDataOffset - 2 };
+    await assert.rejects(
+      readNativeFrames(positional(ct).read, moved, ct.geometry, [1]),
+      /expected Pixel Data/,
+    );
+    const rle = open('MR_small_RLE.dcm');
+    const open2 = { ...rle, bytes: rle.bytes.subarray(0, rle.source.pixelDataOffset + 200) };
+    await assert.rejects(
+      readEncapsulatedFrames(positional(open2).read, rle.source, rle.geometry, [1]),
+      /not closed|ends inside/,
+    );
   });
 
   test('frame lists', () => {

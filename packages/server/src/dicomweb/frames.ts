@@ -69,17 +69,20 @@ export function isNative(transferSyntaxUid: string): boolean {
   );
 }
 
-/** Pulls exact byte counts from a stream. */
+/** Pulls exact byte counts from a stream of chunks; a read within one chunk is a view of it, not a copy. */
 class ByteReader {
   private readonly it: AsyncIterator<Buffer>;
-  private readonly stream: Readable;
+  private readonly release: () => void;
   private buf: Buffer = Buffer.alloc(0);
   /** Offset in the file of buf[0]. */
   position: number;
 
-  constructor(stream: Readable, start: number) {
-    this.stream = stream;
-    this.it = stream[Symbol.asyncIterator]();
+  constructor(source: Readable | AsyncGenerator<Buffer>, start: number) {
+    this.it = source[Symbol.asyncIterator]();
+    this.release =
+      'destroy' in source
+        ? () => source.destroy()
+        : () => void (source as AsyncGenerator<Buffer>).return(undefined);
     this.position = start;
   }
 
@@ -87,7 +90,7 @@ class ByteReader {
   async read(n: number): Promise<Buffer> {
     if (this.buf.length < n) {
       // Gather, then copy once: a frame of many chunks must not be re-copied per chunk.
-      const chunks = [this.buf];
+      const chunks = this.buf.length > 0 ? [this.buf] : [];
       let have = this.buf.length;
       while (have < n) {
         const r = await this.it.next();
@@ -95,7 +98,8 @@ class ByteReader {
         chunks.push(r.value);
         have += r.value.length;
       }
-      this.buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
+      this.buf =
+        chunks.length === 0 ? this.buf : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
     }
     const out = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(out.length);
@@ -120,7 +124,30 @@ class ByteReader {
   }
 
   close(): void {
-    this.stream.destroy();
+    this.release();
+  }
+}
+
+/** Largest chunk read at once when walking fragments by positional reads: a bound on memory per request. */
+const WALK_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The file from `start` to `end` (exclusive) as chunks of positional reads. A single-frame file's fragments
+ * usually fit one chunk, so the frame handed out is a view of it: one read, no copy.
+ */
+async function* positionalChunks(
+  readInto: NonNullable<RangeReader['readInto']>,
+  start: number,
+  end: number,
+): AsyncGenerator<Buffer> {
+  let at = start;
+  while (at < end) {
+    const length = Math.min(WALK_CHUNK_BYTES, end - at);
+    const chunk = Buffer.allocUnsafe(length);
+    const n = await readInto(at, chunk, 0, length);
+    if (n === 0) return;
+    yield n < length ? chunk.subarray(0, n) : chunk;
+    at += n;
   }
 }
 
@@ -139,32 +166,41 @@ async function readExact(read: RangeReader, start: number, length: number, into?
   }
 }
 
+/** Bytes of the Pixel Data element's header: PS3.5 7.1.2, 12 for OB/OW in explicit VR, 8 in implicit VR. */
+function pixelHeaderBytes(transferSyntaxUid: string): number {
+  const enc = encodingOf(transferSyntaxUid);
+  if (!enc) throw new FrameError('corrupt', `unknown transfer syntax ${transferSyntaxUid}`);
+  return enc.explicitVr ? 12 : 8;
+}
+
+/** Where the value of the Pixel Data element whose header `h` holds starts, and its length (undefined: encapsulated). */
+function parsePixelElement(
+  h: Buffer,
+  offset: number,
+  transferSyntaxUid: string,
+): { valueStart: number; length: number | undefined } {
+  const headerBytes = pixelHeaderBytes(transferSyntaxUid);
+  if (h.length < headerBytes)
+    throw new FrameError('corrupt', 'the file ends inside the pixel data element header');
+  const le = encodingOf(transferSyntaxUid)!.littleEndian;
+  const group = le ? h.readUInt16LE(0) : h.readUInt16BE(0);
+  const element = le ? h.readUInt16LE(2) : h.readUInt16BE(2);
+  if (group !== 0x7fe0 || element !== 0x0010) {
+    throw new FrameError('corrupt', `expected Pixel Data (7FE0,0010) at offset ${offset} of the stored file`);
+  }
+  const at = headerBytes - 4;
+  const raw = le ? h.readUInt32LE(at) : h.readUInt32BE(at);
+  return { valueStart: offset + headerBytes, length: raw === 0xffffffff ? undefined : raw };
+}
+
 /** The pixel data element's header at `offset`: where its value starts and its length (undefined: encapsulated). */
 async function pixelElement(
   read: RangeReader,
   offset: number,
   transferSyntaxUid: string,
 ): Promise<{ valueStart: number; length: number | undefined }> {
-  const enc = encodingOf(transferSyntaxUid);
-  if (!enc) throw new FrameError('corrupt', `unknown transfer syntax ${transferSyntaxUid}`);
-  const h = await readExact(read, offset, 12);
-  if (h.length < 8) throw new FrameError('corrupt', 'the file ends inside the pixel data element header');
-  const le = enc.littleEndian;
-  const group = le ? h.readUInt16LE(0) : h.readUInt16BE(0);
-  const element = le ? h.readUInt16LE(2) : h.readUInt16BE(2);
-  if (group !== 0x7fe0 || element !== 0x0010) {
-    throw new FrameError('corrupt', `expected Pixel Data (7FE0,0010) at offset ${offset} of the stored file`);
-  }
-  // PS3.5 7.1.2: OB/OW (and the other long VRs) have a 12-byte header in explicit VR; implicit VR has 8.
-  const headerBytes = enc.explicitVr ? 12 : 8;
-  const raw = enc.explicitVr
-    ? le
-      ? h.readUInt32LE(8)
-      : h.readUInt32BE(8)
-    : le
-      ? h.readUInt32LE(4)
-      : h.readUInt32BE(4);
-  return { valueStart: offset + headerBytes, length: raw === 0xffffffff ? undefined : raw };
+  const h = await readExact(read, offset, pixelHeaderBytes(transferSyntaxUid));
+  return parsePixelElement(h, offset, transferSyntaxUid);
 }
 
 /** Where the pixel data is in a stored file, as the ingest service recorded it. */
@@ -177,6 +213,12 @@ export interface FrameSource {
 }
 
 /**
+ * Where to read a native frame: a buffer of `lead + length` bytes, the frame going after the first `lead`
+ * (scratch bytes for the element header when it is read along; 0 otherwise).
+ */
+export type FrameTarget = (index: number, length: number, lead: number) => Buffer;
+
+/**
  * The native (uncompressed) bytes of the frames asked for, little endian as PS3.18 8.7.3.3.2 requires of
  * application/octet-stream: big endian OW data is byte-swapped. Frames are 1-based. `frameTarget`, when
  * given, supplies the buffer each frame is read into (a view into a response being assembled, so the
@@ -187,7 +229,7 @@ export async function readNativeFrames(
   source: FrameSource,
   geometry: PixelGeometry,
   frames: readonly number[],
-  frameTarget?: (index: number, length: number) => Buffer,
+  frameTarget?: FrameTarget,
 ): Promise<Buffer[]> {
   const frameBits = geometry.rows * geometry.columns * geometry.samplesPerPixel * geometry.bitsAllocated;
   const frameBytes = Math.ceil(frameBits / 8);
@@ -202,6 +244,14 @@ export async function readNativeFrames(
     return deflatedFrames(read, source, frameBytes, frames);
   }
   if (source.pixelDataOffset < 0) throw new FrameError('missing', 'the instance has no pixel data');
+  if (
+    read.readInto &&
+    frames.length === 1 &&
+    frames[0] === 1 &&
+    source.transferSyntaxUid !== TransferSyntax.ExplicitVRBigEndian
+  ) {
+    return [await firstNativeFrame(read.readInto, source, geometry, frameBytes, frameTarget)];
+  }
   const el = await pixelElement(read, source.pixelDataOffset, source.transferSyntaxUid);
   if (el.length === undefined) {
     throw new FrameError('corrupt', 'the pixel data is encapsulated although the transfer syntax is native');
@@ -217,7 +267,7 @@ export async function readNativeFrames(
   for (const [i, f] of frames.entries()) {
     const start = el.valueStart + (f - 1) * frameBytes;
     const length = Math.min(frameBytes, el.length - (f - 1) * frameBytes);
-    const bytes = await readExact(read, start, length, frameTarget?.(i, length));
+    const bytes = await readExact(read, start, length, frameTarget?.(i, length, 0));
     if (bytes.length < length) throw new FrameError('corrupt', `the stored file ends inside frame ${f}`);
     out.push(
       source.transferSyntaxUid === TransferSyntax.ExplicitVRBigEndian
@@ -226,6 +276,40 @@ export async function readNativeFrames(
     );
   }
   return out;
+}
+
+/**
+ * Frame 1 of little endian native pixel data, the element's header and the frame in one positional read
+ * (a single-frame image, as a viewer asks for it slice by slice): the header lands in the `lead` bytes
+ * in front of the frame, which the caller may overwrite afterwards.
+ */
+async function firstNativeFrame(
+  readInto: NonNullable<RangeReader['readInto']>,
+  source: FrameSource,
+  geometry: PixelGeometry,
+  frameBytes: number,
+  frameTarget: FrameTarget | undefined,
+): Promise<Buffer> {
+  const lead = pixelHeaderBytes(source.transferSyntaxUid);
+  const target = frameTarget?.(0, frameBytes, lead) ?? Buffer.allocUnsafe(lead + frameBytes);
+  const n = await readInto(source.pixelDataOffset, target, 0, lead + frameBytes);
+  const el = parsePixelElement(
+    target.subarray(0, Math.min(n, lead)),
+    source.pixelDataOffset,
+    source.transferSyntaxUid,
+  );
+  if (el.length === undefined) {
+    throw new FrameError('corrupt', 'the pixel data is encapsulated although the transfer syntax is native');
+  }
+  if (el.length < frameBytes * geometry.numberOfFrames && geometry.numberOfFrames > 1) {
+    throw new FrameError(
+      'corrupt',
+      `the pixel data holds ${el.length} bytes, fewer than ${geometry.numberOfFrames} frames of ${frameBytes}`,
+    );
+  }
+  const length = Math.min(frameBytes, el.length);
+  if (n < lead + length) throw new FrameError('corrupt', 'the stored file ends inside frame 1');
+  return target.subarray(lead, lead + length);
 }
 
 /** PS3.5 A.2: big endian OW is a stream of 16-bit words (OF 32-bit, OD 64-bit) each byte-swapped. */
@@ -311,82 +395,119 @@ export async function readEncapsulatedFrames(
 ): Promise<Buffer[]> {
   checkFrames(frames, geometry.numberOfFrames);
   if (source.pixelDataOffset < 0) throw new FrameError('missing', 'the instance has no pixel data');
-  const el = await pixelElement(read, source.pixelDataOffset, source.transferSyntaxUid);
-  if (el.length !== undefined) {
-    throw new FrameError(
-      'corrupt',
-      'the pixel data has a defined length although the transfer syntax is encapsulated',
-    );
+  // With positional reads, one reader from the element's header on: the header, the offset table and (in a
+  // single-frame file, usually) every fragment come in one read.
+  let reader: ByteReader | undefined = read.readInto
+    ? new ByteReader(
+        positionalChunks(read.readInto, source.pixelDataOffset, source.sizeBytes),
+        source.pixelDataOffset,
+      )
+    : undefined;
+  try {
+    const el = reader
+      ? parsePixelElement(
+          await reader.read(pixelHeaderBytes(source.transferSyntaxUid)),
+          source.pixelDataOffset,
+          source.transferSyntaxUid,
+        )
+      : await pixelElement(read, source.pixelDataOffset, source.transferSyntaxUid);
+    if (el.length !== undefined) {
+      throw new FrameError(
+        'corrupt',
+        'the pixel data has a defined length although the transfer syntax is encapsulated',
+      );
+    }
+    const botHeader = reader ? await reader.read(8) : await readExact(read, el.valueStart, 8);
+    if (botHeader.length < 8 || botHeader.readUInt16LE(0) !== 0xfffe || botHeader.readUInt16LE(2) !== ITEM) {
+      throw new FrameError(
+        'corrupt',
+        'encapsulated pixel data does not start with the Basic Offset Table item',
+      );
+    }
+    const botLength = botHeader.readUInt32LE(4);
+    const firstFragment = el.valueStart + 8 + botLength;
+
+    let offsets: number[] | undefined;
+    if (botLength > 0 && botLength / 4 === geometry.numberOfFrames) {
+      const bot = reader ? await reader.read(botLength) : await readExact(read, el.valueStart + 8, botLength);
+      if (bot.length < botLength)
+        throw new FrameError('corrupt', 'the file ends inside the Basic Offset Table');
+      offsets = [];
+      for (let i = 0; i < botLength; i += 4) offsets.push(bot.readUInt32LE(i));
+    } else if (reader && botLength > 0 && (await reader.skip(botLength)) < botLength) {
+      throw new FrameError('corrupt', 'the file ends inside the Basic Offset Table');
+    }
+
+    // With offsets, start reading at the first frame asked for; otherwise walk from the first fragment.
+    const startFrame = offsets ? Math.min(...frames) : 1;
+    const start = offsets ? firstFragment + offsets[startFrame - 1]! : firstFragment;
+    if (reader?.position !== start) {
+      reader?.close();
+      reader = new ByteReader(
+        read.readInto ? positionalChunks(read.readInto, start, source.sizeBytes) : read({ start }),
+        start,
+      );
+    }
+    return await walkFragments(reader, source, geometry, frames, firstFragment, offsets, startFrame);
+  } finally {
+    reader?.close();
   }
-  const botHeader = await readExact(read, el.valueStart, 8);
-  if (botHeader.length < 8 || botHeader.readUInt16LE(0) !== 0xfffe || botHeader.readUInt16LE(2) !== ITEM) {
-    throw new FrameError(
-      'corrupt',
-      'encapsulated pixel data does not start with the Basic Offset Table item',
-    );
-  }
-  const botLength = botHeader.readUInt32LE(4);
-  const firstFragment = el.valueStart + 8 + botLength;
+}
+
+/** Collects the fragments of the frames asked for, walking items from the reader's position. */
+async function walkFragments(
+  reader: ByteReader,
+  source: FrameSource,
+  geometry: PixelGeometry,
+  frames: readonly number[],
+  firstFragment: number,
+  offsets: number[] | undefined,
+  startFrame: number,
+): Promise<Buffer[]> {
   const wanted = new Set(frames);
   const collected = new Map<number, Buffer[]>();
   const maxWanted = Math.max(...frames);
-
-  let offsets: number[] | undefined;
-  if (botLength > 0 && botLength / 4 === geometry.numberOfFrames) {
-    const bot = await readExact(read, el.valueStart + 8, botLength);
-    offsets = [];
-    for (let i = 0; i < botLength; i += 4) offsets.push(bot.readUInt32LE(i));
-  }
-
-  // With offsets, start reading at the first frame asked for; otherwise walk from the first fragment.
-  const startFrame = offsets ? Math.min(...frames) : 1;
-  const start = offsets ? firstFragment + offsets[startFrame - 1]! : firstFragment;
-  const reader = new ByteReader(read({ start }), start);
   const isStart = startsFrame(source.transferSyntaxUid);
   let frame = startFrame - 1;
   let fragmentIndex = 0;
-  try {
-    for (;;) {
-      const at = reader.position;
-      const header = await reader.read(8);
-      if (header.length < 8)
-        throw new FrameError('corrupt', 'encapsulated pixel data is not closed (PS3.5 A.4)');
-      const element = header.readUInt16LE(2);
-      if (header.readUInt16LE(0) !== 0xfffe)
-        throw new FrameError('corrupt', `no fragment item at offset ${at}`);
-      if (element === SEQUENCE_DELIMITER) break;
-      if (element !== ITEM) throw new FrameError('corrupt', `no fragment item at offset ${at}`);
-      const length = header.readUInt32LE(4);
-      if (offsets) {
-        // The frame whose offset is the last one at or before this fragment.
-        const rel = at - firstFragment;
-        while (frame < offsets.length && offsets[frame]! <= rel) frame++;
-      } else if (geometry.numberOfFrames === 1) {
-        frame = 1;
-      } else if (!isStart) {
-        frame = fragmentIndex + 1;
-      }
-      // Only a fragment's first bytes are needed to tell whether it opens a frame.
-      let head: Buffer = Buffer.alloc(0);
-      if (isStart && !offsets && geometry.numberOfFrames > 1) {
-        head = await reader.read(Math.min(2, length));
-        if (fragmentIndex === 0 || isStart(head)) frame++;
-      }
-      fragmentIndex++;
-      if (frame > maxWanted) break;
-      const rest = length - head.length;
-      if (wanted.has(frame)) {
-        const tail = await reader.read(rest);
-        if (tail.length < rest) throw new FrameError('corrupt', `the stored file ends inside frame ${frame}`);
-        const list = collected.get(frame) ?? [];
-        list.push(head.length > 0 ? Buffer.concat([head, tail]) : tail);
-        collected.set(frame, list);
-      } else if ((await reader.skip(rest)) < rest) {
-        throw new FrameError('corrupt', 'the stored file ends inside the pixel data');
-      }
+  for (;;) {
+    const at = reader.position;
+    const header = await reader.read(8);
+    if (header.length < 8)
+      throw new FrameError('corrupt', 'encapsulated pixel data is not closed (PS3.5 A.4)');
+    const element = header.readUInt16LE(2);
+    if (header.readUInt16LE(0) !== 0xfffe)
+      throw new FrameError('corrupt', `no fragment item at offset ${at}`);
+    if (element === SEQUENCE_DELIMITER) break;
+    if (element !== ITEM) throw new FrameError('corrupt', `no fragment item at offset ${at}`);
+    const length = header.readUInt32LE(4);
+    if (offsets) {
+      // The frame whose offset is the last one at or before this fragment.
+      const rel = at - firstFragment;
+      while (frame < offsets.length && offsets[frame]! <= rel) frame++;
+    } else if (geometry.numberOfFrames === 1) {
+      frame = 1;
+    } else if (!isStart) {
+      frame = fragmentIndex + 1;
     }
-  } finally {
-    reader.close();
+    // Only a fragment's first bytes are needed to tell whether it opens a frame.
+    let head: Buffer = Buffer.alloc(0);
+    if (isStart && !offsets && geometry.numberOfFrames > 1) {
+      head = await reader.read(Math.min(2, length));
+      if (fragmentIndex === 0 || isStart(head)) frame++;
+    }
+    fragmentIndex++;
+    if (frame > maxWanted) break;
+    const rest = length - head.length;
+    if (wanted.has(frame)) {
+      const tail = await reader.read(rest);
+      if (tail.length < rest) throw new FrameError('corrupt', `the stored file ends inside frame ${frame}`);
+      const list = collected.get(frame) ?? [];
+      list.push(head.length > 0 ? Buffer.concat([head, tail]) : tail);
+      collected.set(frame, list);
+    } else if ((await reader.skip(rest)) < rest) {
+      throw new FrameError('corrupt', 'the stored file ends inside the pixel data');
+    }
   }
   return frames.map((f) => {
     const parts = collected.get(f);

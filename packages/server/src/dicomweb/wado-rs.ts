@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { StoredInstance } from '../archive/retrieve-service.ts';
+import { RetrieveAction, type StoredInstance } from '../archive/retrieve-service.ts';
 import type { DicomJsonDataset } from '../dicom/dicom-json.ts';
 import { TransferSyntax } from '../dicom/transfer-syntax.ts';
 import type { AppDeps } from '../http/app.ts';
@@ -8,6 +8,7 @@ import { originOf, requireActor } from '../http/authenticate.ts';
 import { ErrorCode, ProblemError } from '../http/errors.ts';
 import {
   FrameError,
+  type FrameTarget,
   isNative,
   type PixelGeometry,
   parseFrameList,
@@ -163,7 +164,7 @@ async function retrieveInstances(
   reply: FastifyReply,
   deps: AppDeps,
 ): Promise<FastifyReply> {
-  const instances = await find(request, deps, 'retrieve');
+  const instances = await find(request, deps, RetrieveAction.Instances);
   const single = request.params.instance !== undefined;
   const multipart = negotiateInstances(request.headers.accept, instances, single);
   if (!multipart) {
@@ -212,7 +213,7 @@ async function retrieveMetadata(
   deps: AppDeps,
 ): Promise<FastifyReply> {
   const type = negotiateJson(request.headers.accept);
-  const instances = await find(request, deps, 'retrieve-metadata');
+  const instances = await find(request, deps, RetrieveAction.Metadata);
   const base = serviceBase(request);
   const parts = new Array<string>(instances.length);
   for (const [i, inst] of instances.entries()) {
@@ -308,7 +309,11 @@ async function retrievePixels(
   } else if (request.params.tag?.toUpperCase() !== PIXEL_DATA) {
     throw notFound(`bulk data ${request.params.tag} (only Pixel Data, ${PIXEL_DATA}, is served)`);
   }
-  const [inst] = await find(request, deps, which === 'frames' ? 'retrieve-frames' : 'retrieve-bulkdata');
+  const [inst] = await find(
+    request,
+    deps,
+    which === 'frames' ? RetrieveAction.Frames : RetrieveAction.Bulkdata,
+  );
   const instance = inst!;
   const dataset = JSON.parse(instance.metadataJson) as DicomJsonDataset;
   const geometry = pixelGeometry(dataset);
@@ -323,17 +328,18 @@ async function retrievePixels(
   const head = (first: boolean) => partHeader(boundary, { 'Content-Type': choice.partContentType }, first);
   // One native frame (what a viewer asks for, hundreds a second): read it straight into the response body,
   // between its part header and the close delimiter, so its bytes are neither streamed nor copied.
-  let single: { body: Buffer; at: number; length: number } | undefined;
-  const frameTarget =
+  let single: { body: Buffer; head: Buffer; length: number } | undefined;
+  const frameTarget: FrameTarget | undefined =
     native && which === 'frames' && wanted.length === 1
-      ? (_index: number, length: number) => {
+      ? (_index, length, lead) => {
           const h = head(true);
+          if (lead > h.length) return Buffer.allocUnsafe(lead + length);
           const close = closeDelimiter(boundary, true);
           const body = Buffer.allocUnsafe(h.length + length + close.length);
-          h.copy(body, 0);
           close.copy(body, h.length + length);
-          single = { body, at: h.length, length };
-          return body.subarray(h.length, h.length + length);
+          single = { body, head: h, length };
+          // The element header, when read along, lands in the part header's place, written over it below.
+          return body.subarray(h.length - lead, h.length + length);
         }
       : undefined;
   let buffers: Buffer[];
@@ -355,9 +361,10 @@ async function retrievePixels(
     single &&
     buffers.length === 1 &&
     frame.buffer === single.body.buffer &&
-    frame.byteOffset === single.body.byteOffset + single.at &&
+    frame.byteOffset === single.body.byteOffset + single.head.length &&
     frame.length === single.length
   ) {
+    single.head.copy(single.body, 0);
     return reply.type(type).send(single.body);
   }
   if (which === 'bulkdata' && native) buffers = [Buffer.concat(buffers)];
@@ -373,9 +380,9 @@ async function readFrames(
   geometry: PixelGeometry,
   frames: number[],
   native: boolean,
-  frameTarget: ((index: number, length: number) => Buffer) | undefined,
+  frameTarget: FrameTarget | undefined,
 ): Promise<Buffer[]> {
-  // One open file for the exact reads (the pixel element header, native frames); fragments are streamed.
+  // One open file for every read of the request: headers, native frames and fragments by positional reads.
   const file = await deps.retrieve.openRandomAccess(instance);
   const read: RangeReader = Object.assign(
     (range: { start: number; end?: number }) => deps.retrieve.open(instance, range),

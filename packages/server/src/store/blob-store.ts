@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, close as fsClose, open as fsOpen, read as fsRead } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -81,18 +81,31 @@ export class FileBlobStore implements BlobStore {
   }
 
   async openRandomAccess(key: string): Promise<BlobRandomAccess> {
-    const handle = await open(this.pathOf(key), 'r');
+    // A plain descriptor and the callback calls: a FileHandle costs more than the reads of one frame.
+    const fd = await new Promise<number>((resolve, reject) =>
+      fsOpen(this.pathOf(key), 'r', (err, fd) => (err ? reject(err) : resolve(fd))),
+    );
+    const readAt = (position: number, target: Buffer, offset: number, length: number) =>
+      new Promise<number>((resolve, reject) =>
+        fsRead(fd, target, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),
+      );
+    let closed: Promise<void> | undefined;
     return {
       async readInto(position, target, offset, length) {
         let n = 0;
         while (n < length) {
-          const { bytesRead } = await handle.read(target, offset + n, length - n, position + n);
-          if (bytesRead === 0) break;
-          n += bytesRead;
+          const got = await readAt(position + n, target, offset + n, length - n);
+          if (got === 0) break;
+          n += got;
         }
         return n;
       },
-      close: () => handle.close(),
+      close: () => {
+        closed ??= new Promise<void>((resolve, reject) =>
+          fsClose(fd, (err) => (err ? reject(err) : resolve())),
+        );
+        return closed;
+      },
     };
   }
 
