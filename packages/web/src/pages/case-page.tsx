@@ -22,6 +22,7 @@ import { ReasonDialog } from '../components/reason-dialog.tsx';
 import { formatInstant } from '../format-instant.ts';
 import { useLiveWorklist } from '../live-worklist.tsx';
 import { type Problem, toProblem } from '../problem.ts';
+import { ReportPanel } from '../report/report-panel.tsx';
 import { useCaseCommands } from '../use-case-commands.ts';
 import { useDirectory } from '../use-directory.ts';
 import { firstBeatDelayMs, useHeartbeat } from '../use-heartbeat.ts';
@@ -280,6 +281,14 @@ export function CasePage({ user, caseId, now }: CasePageProps) {
         <h2 id="handoffs-heading">Handoffs</h2>
         <HandoffStrip events={detail.timeline} nowMs={nowMs} />
       </section>
+
+      <ReportPanel
+        caseId={caseId}
+        user={user}
+        caseState={summary.state}
+        ownerId={summary.ownerId}
+        onCaseChanged={reload}
+      />
 
       <CriticalResultsPanel caseId={caseId} user={user} onFlagged={reload} />
 

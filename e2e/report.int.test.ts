@@ -1,0 +1,256 @@
+// Structured reporting end to end in Debian's Chromium: a reader opens a CT head case, picks the template,
+// fills sections with pick-lists, inserts a viewer measurement, autosaves, signs final with her password
+// (a wrong one first), adds an addendum and compares the two versions. Screenshots land in
+// test-artifacts/. Every wait is on a page condition, never a fixed sleep.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { loadConfig } from '../packages/server/src/config/config.ts';
+import { type ConferHandle, startConfer } from '../packages/server/src/main.ts';
+import { STARTER_TEMPLATES } from '../packages/server/src/reporting/starter-templates.ts';
+import { DEFAULT_SITES, planStudy, Rng, type SyntheticSite } from '../packages/server/src/synthetic/index.ts';
+import { caseIdFor } from '../packages/server/src/worklist/worklist-service.ts';
+
+const chromiumPath = process.env.CONFER_CHROMIUM ?? '/usr/bin/chromium';
+const webRoot = join(import.meta.dirname, '../packages/web/dist');
+const artifacts = join(import.meta.dirname, '../test-artifacts');
+const required = process.env.CONFER_REQUIRE_INTEGRATION === '1';
+const skip = required
+  ? undefined
+  : !existsSync(chromiumPath)
+    ? 'Chromium is not installed (apt-get install chromium)'
+    : !existsSync(join(webRoot, 'index.html'))
+      ? 'the web app is not built (npm run build)'
+      : undefined;
+
+const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
+const since = '2020-01-01';
+const ADA_PASSWORD = 'ada-password-e2e';
+
+/** One hub, one reader on a round-the-clock shift, everything on the shared worklist. */
+function routingConfig() {
+  return {
+    sites: [
+      { id: HUB.id, name: HUB.name, timeZone: HUB.timeZone, jurisdiction: HUB.jurisdiction, kind: 'hub' },
+    ],
+    partners: [],
+    readers: [
+      {
+        id: 'r-ada',
+        name: 'Dr Ada Quill',
+        username: 'ada',
+        subspecialties: ['neuro'],
+        modalities: ['CT', 'MR', 'CR'],
+        licences: [{ jurisdiction: HUB.jurisdiction, validFrom: since }],
+        privileges: [{ siteId: HUB.id, validFrom: since }],
+        maxConcurrent: 4,
+      },
+    ],
+    shifts: [
+      {
+        id: 'london-24',
+        name: 'London, round the clock',
+        timeZone: 'Europe/London',
+        days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+        start: '00:00',
+        end: '00:00',
+        covers: {},
+      },
+    ],
+    rosters: [{ readerId: 'r-ada', shiftId: 'london-24', from: since }],
+    pools: [],
+    rules: [
+      {
+        id: 'shared',
+        name: 'Everything on the shared worklist',
+        when: {},
+        then: { target: { kind: 'covering-shifts', scope: 'any' }, strategy: 'pool' },
+      },
+    ],
+    sla: {
+      classes: [
+        {
+          id: 'routine',
+          name: 'Routine',
+          targets: [{ from: 'available', to: 'final', minutes: 1440 }],
+          escalation: [],
+        },
+      ],
+      byPriority: { stat: 'routine', urgent: 'routine', routine: 'routine' },
+    },
+  };
+}
+
+async function storeStudy(confer: ConferHandle, site: SyntheticSite, protocol: string) {
+  const study = planStudy(
+    { site, studyDateTime: new Date(), protocol, tiny: true, slices: 2 },
+    new Rng(`e2e-report-${process.pid}`),
+  );
+  for (const instance of study.instances()) {
+    const out = await confer.ingest.store({
+      body: [instance.part10],
+      framing: 'part10',
+      actor: { kind: 'ae', id: site.aeTitle, name: site.aeTitle, roles: ['modality'], siteId: site.id },
+      origin: { protocol: 'cli', remoteAddress: 'e2e' },
+    });
+    if (!out.ok) throw new Error(`storing the study failed: ${out.reason}`);
+  }
+  return { caseId: caseIdFor(study.studyUid), studyUid: study.studyUid };
+}
+
+async function shot(page: Page, name: string) {
+  await page.evaluate(() =>
+    (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
+  );
+  await page.screenshot({ path: join(artifacts, name), fullPage: true });
+}
+
+test('a reader writes a templated report, signs it final with her password, adds an addendum and compares', {
+  skip,
+}, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'confer-e2e-report-'));
+  mkdirSync(artifacts, { recursive: true });
+  const confer = await startConfer(
+    loadConfig(
+      { CONFER_DATA_DIR: dataDir },
+      {
+        httpPort: 0,
+        dicomPort: 0,
+        logLevel: 'silent',
+        adminPassword: 'e2e-admin-password',
+        studyQuietPeriodMs: 0,
+        sites: DEFAULT_SITES.map((s) => ({
+          id: s.id,
+          name: s.name,
+          aeTitles: [s.aeTitle],
+          timeZone: s.timeZone,
+          jurisdiction: s.jurisdiction,
+        })),
+      },
+    ),
+    { completionTimer: false, webRoot },
+  );
+  let browser: Browser | undefined;
+  try {
+    await confer.access.createUser({ username: 'ada', password: ADA_PASSWORD, roles: ['radiologist'] });
+    await confer.routing.save(routingConfig() as never, 'e2e', 'report e2e');
+    for (const t of STARTER_TEMPLATES) await confer.reports.templates.save(t, 'e2e', 'upsert');
+    const { caseId, studyUid } = await storeStudy(confer, HUB, 'ct-head');
+    await confer.tick();
+
+    // A measurement from the viewer, saved through the viewer's API, for the editor to insert.
+    const adaToken = (await confer.access.createToken({ name: 'viewer', username: 'ada' })).token;
+    const image = await confer.store.db
+      .selectFrom('instances')
+      .innerJoin('series', 'series.id', 'instances.series_fk')
+      .innerJoin('studies', 'studies.id', 'series.study_fk')
+      .select(['series.series_uid', 'instances.sop_instance_uid'])
+      .where('studies.study_uid', '=', studyUid)
+      .where('series.modality', '=', 'CT')
+      .orderBy('series.series_number', 'desc')
+      .executeTakeFirstOrThrow();
+    const annotation = await fetch(`${confer.httpUrl}/api/cases/${caseId}/annotations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adaToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        studyUid,
+        seriesUid: image.series_uid,
+        sopInstanceUid: image.sop_instance_uid,
+        tool: 'length',
+        label: 'Midline shift',
+        points: [
+          [10, 10],
+          [14, 13],
+        ],
+      }),
+    });
+    const annotationsLanded = annotation.status === 201;
+    if (!annotationsLanded)
+      console.log(`no annotation saved (${annotation.status}); measurement insertion not exercised`);
+
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+    const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+    await page.goto(`${confer.httpUrl}/`);
+    await page.getByLabel('Username').fill('ada');
+    await page.getByLabel('Password').fill(ADA_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'My worklist' }).waitFor();
+    await page.goto(`${confer.httpUrl}/#/cases/${caseId}`);
+    await page.getByRole('button', { name: 'Claim', exact: true }).click();
+    await page.getByText('You are reading this case').waitFor();
+
+    const report = page.locator('section.report-panel');
+    // Confer suggests the CT head template and says why; the reader picks it explicitly anyway.
+    await report.getByText(/Suggested: "CT head": modality CT, body part HEAD/).waitFor();
+    await report.getByLabel('Template').selectOption({ label: 'CT head' });
+    await report.getByRole('button', { name: 'None', exact: true }).click();
+    await report.getByRole('button', { name: 'Atrophy' }).click();
+    assert.equal(await report.getByLabel(/^Haemorrhage/).inputValue(), 'No intracranial haemorrhage.');
+    await report.getByLabel(/^Clinical information/).fill('Fall, on anticoagulants. Query bleed.');
+    await report.getByLabel(/^Impression/).fill('No acute intracranial abnormality.');
+    if (annotationsLanded) {
+      await report.getByRole('button', { name: 'Insert measurement' }).click();
+      assert.match(await report.getByLabel(/^Measurements/).inputValue(), /^Midline shift: [\d.]+ (mm|px)/);
+    }
+    await report.getByRole('status').filter({ hasText: 'All changes saved' }).waitFor();
+    await shot(page, 'report-editor.png');
+
+    // Signing asks for the password; a wrong one is refused and nothing is signed.
+    await report.getByRole('button', { name: 'Sign final…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Sign final' });
+    await dialog.getByLabel('Your password').fill('not-my-password');
+    await dialog.getByRole('button', { name: 'Sign final' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'the password is not right' }).waitFor();
+    await dialog.getByLabel('Your password').fill(ADA_PASSWORD);
+    await dialog.getByRole('button', { name: 'Sign final' }).click();
+    await report.locator('.report-status').filter({ hasText: 'Final' }).waitFor();
+    await report.getByText('Final report, v1').waitFor();
+    assert.match(
+      (await report.locator('.report-signed .report-text').textContent()) ?? '',
+      /HAEMORRHAGE:\nNo intracranial haemorrhage\./,
+    );
+
+    // An addendum after the final report.
+    await report.getByLabel('Addendum').fill('Reviewed with the prior CT of 2025: no change.');
+    await report.getByRole('status').filter({ hasText: 'All changes saved' }).waitFor();
+    await report.getByRole('button', { name: 'Sign addendum…' }).click();
+    const addDialog = page.getByRole('dialog', { name: 'Sign addendum' });
+    await addDialog.getByLabel('Your password').fill(ADA_PASSWORD);
+    await addDialog.getByRole('button', { name: 'Sign addendum' }).click();
+    await report.locator('.report-status').filter({ hasText: 'Final, addended' }).waitFor();
+
+    // The history lists both versions and shows what the addendum changed.
+    const history = report.locator('.report-versions');
+    await history.getByRole('cell', { name: 'Addendum' }).waitFor();
+    assert.equal(await history.locator('tbody tr').count(), 2);
+    await report.getByRole('button', { name: 'Show changes' }).click();
+    const added = report.locator('.report-diff ins.diff-added');
+    await added.first().waitFor();
+    assert.match(
+      (await added.allTextContents()).join(''),
+      /ADDENDUM \(Dr Ada Quill, .*\):\nReviewed with the prior CT of 2025: no change\./,
+    );
+    assert.equal(await report.locator('.report-diff del.diff-removed').count(), 0);
+    await shot(page, 'report-history-diff.png');
+
+    // The report's times are the case's handoffs.
+    const detail = (await (
+      await fetch(`${confer.httpUrl}/api/cases/${caseId}`, {
+        headers: { authorization: `Bearer ${adaToken}` },
+      })
+    ).json()) as { case: { state: string }; timeline: { type: string }[] };
+    assert.equal(detail.case.state, 'addended');
+    assert.ok(detail.timeline.some((e) => e.type === 'case:finalized'));
+  } finally {
+    await browser?.close();
+    await confer.close({ graceMs: 1000 });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

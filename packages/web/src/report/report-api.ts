@@ -1,0 +1,157 @@
+// The browser's calls to the reporting API (templates, the case's report, drafts, signing, diffs) and to the
+// viewer's annotations, whose measurements the editor inserts. Same origin, session cookie; failures come
+// back as ProblemError like every other call.
+
+import type { DiffOp, ReportContent, ReportTemplate, SignedReportKind } from '@confer/core';
+import { networkProblem, ProblemError, problemFromResponse } from '../problem.ts';
+
+export type { DiffOp, ReportContent, ReportTemplate, SignedReportKind };
+
+export type ReportStatus = 'none' | 'draft' | 'preliminary' | 'final' | 'addended';
+
+export interface ReportVersionView {
+  version: number;
+  kind: SignedReportKind;
+  author: { name: string; readerId: string | null };
+  signedAt: string;
+  content: ReportContent;
+  text: string;
+}
+
+export interface ReportView {
+  id: string;
+  caseId: string;
+  status: ReportStatus;
+  revision: number;
+  draft: {
+    content: ReportContent;
+    savedBy: { name: string; readerId: string | null };
+    savedAt: string;
+  } | null;
+  versions: ReportVersionView[];
+  scope: 'all' | 'final-only';
+  canWrite: boolean;
+}
+
+export interface TemplateChoiceForCase {
+  template: ReportTemplate | undefined;
+  summary: string;
+  candidates: { templateId: string; name: string; matched: boolean; specificity: number; why: string[] }[];
+  draft: ReportContent;
+}
+
+export interface StoredTemplate {
+  template: ReportTemplate;
+  revision: number;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export interface ReportDiff {
+  from: number | 'draft';
+  to: number | 'draft';
+  ops: DiffOp[];
+  added: number;
+  removed: number;
+}
+
+/** A viewer annotation as GET /api/cases/:id/annotations sends it (only what the editor uses). */
+export interface CaseAnnotation {
+  id: string;
+  label: string;
+  where: string;
+  summary?: string;
+  measurements: { name: string; value: number; unit: string; text?: string }[];
+}
+
+async function call<T>(
+  path: string,
+  init: { method?: 'GET' | 'POST' | 'PUT'; body?: unknown; signal?: AbortSignal } = {},
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: init.method ?? 'GET',
+      credentials: 'same-origin',
+      // Reports are patient data: keep them out of the browser's HTTP cache on shared workstations.
+      cache: 'no-store',
+      headers: {
+        Accept: 'application/json, application/problem+json',
+        ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      signal: init.signal ?? null,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ProblemError(networkProblem());
+  }
+  const text = await response.text();
+  if (!response.ok)
+    throw new ProblemError(problemFromResponse(response.status, response.headers.get('Content-Type'), text));
+  return JSON.parse(text) as T;
+}
+
+const enc = encodeURIComponent;
+const opts = (signal?: AbortSignal) => (signal ? { signal } : {});
+
+export async function getReport(caseId: string, signal?: AbortSignal): Promise<ReportView> {
+  return (await call<{ report: ReportView }>(`/api/cases/${enc(caseId)}/report`, opts(signal))).report;
+}
+
+export function templateForCase(caseId: string, signal?: AbortSignal): Promise<TemplateChoiceForCase> {
+  return call(`/api/cases/${enc(caseId)}/report/template`, opts(signal));
+}
+
+export async function listTemplates(signal?: AbortSignal): Promise<StoredTemplate[]> {
+  return (await call<{ templates: StoredTemplate[] }>('/api/report-templates', opts(signal))).templates;
+}
+
+export async function saveDraft(
+  caseId: string,
+  expectedRevision: number,
+  content: ReportContent,
+): Promise<ReportView> {
+  return (
+    await call<{ report: ReportView }>(`/api/cases/${enc(caseId)}/report/draft`, {
+      method: 'PUT',
+      body: { expectedRevision, content },
+    })
+  ).report;
+}
+
+export async function signReport(
+  caseId: string,
+  input: { kind: SignedReportKind; password: string; expectedRevision: number; content: ReportContent },
+): Promise<ReportView> {
+  return (
+    await call<{ report: ReportView }>(`/api/cases/${enc(caseId)}/report/sign`, {
+      method: 'POST',
+      body: input,
+    })
+  ).report;
+}
+
+export function diffVersions(
+  caseId: string,
+  from: number | 'draft',
+  to: number | 'draft',
+  signal?: AbortSignal,
+): Promise<ReportDiff> {
+  const q = new URLSearchParams({ from: String(from), to: String(to) });
+  return call(`/api/cases/${enc(caseId)}/report/diff?${q}`, opts(signal));
+}
+
+/** The viewer's annotations on the case; an empty list when the viewer's API is not there or not allowed. */
+export async function caseAnnotations(caseId: string, signal?: AbortSignal): Promise<CaseAnnotation[]> {
+  try {
+    const body = await call<{ annotations?: CaseAnnotation[] }>(
+      `/api/cases/${enc(caseId)}/annotations`,
+      opts(signal),
+    );
+    return Array.isArray(body.annotations) ? body.annotations : [];
+  } catch (error) {
+    if (error instanceof ProblemError && (error.status === 404 || error.status === 403)) return [];
+    throw error;
+  }
+}
