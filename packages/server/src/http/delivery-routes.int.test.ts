@@ -303,6 +303,39 @@ for (const sc of await storeCases()) {
         assert.equal(again.statusCode, 409);
         assert.equal(json(again).code, 'CONFER_ERR_DELIVERY_NOT_RETRYABLE');
 
+        // The case page's list: every version for the reader, no preliminary for the referrer.
+        const forAda = json(await call(bed, 'GET', `/api/cases/${caseId}/signed-reports`, ada)).versions;
+        assert.deepEqual(
+          forAda.map((v: { version: number; kind: string }) => [v.version, v.kind]),
+          [
+            [3, 'addendum'],
+            [2, 'final'],
+            [1, 'preliminary'],
+          ],
+        );
+        assert.equal(forAda[0].pdfUrl, `/api/reports/${reportId}/pdf?version=3`);
+        assert.deepEqual(
+          forAda[0].deliveries.map(
+            (d: { destinationId: string; state: string; lastError: string | null }) => [
+              d.destinationId,
+              d.state,
+              d.lastError,
+            ],
+          ),
+          [['main-ris', 'delivered', null]],
+        );
+        const forRita = json(
+          await call(bed, 'GET', `/api/cases/${caseId}/signed-reports`, referrer),
+        ).versions;
+        assert.deepEqual(
+          forRita.map((v: { version: number }) => v.version),
+          [3, 2],
+        );
+        assert.deepEqual(
+          json(await call(bed, 'GET', `/api/cases/${caseId}/signed-reports`, stranger)).versions,
+          [],
+        );
+
         const audit = await confer.store.db
           .selectFrom('audit_events')
           .select(['action', 'outcome'])

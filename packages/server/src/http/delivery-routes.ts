@@ -198,6 +198,66 @@ export function deliveryRoutes(deps: DeliveryRouteDeps) {
         },
       );
 
+      app.get<{ Params: { id: string } }>(
+        '/api/cases/:id/signed-reports',
+        {
+          schema: {
+            tags: ['reports'],
+            summary:
+              "The case's signed report versions you may read, newest first, with PDF links and delivery states",
+            params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+            response: {
+              200: {
+                type: 'object',
+                properties: {
+                  versions: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        reportId: { type: 'string' },
+                        version: { type: 'integer' },
+                        kind: { type: 'string', enum: ['preliminary', 'final', 'addendum'] },
+                        signedAt: { type: 'string' },
+                        signedBy: { type: 'string' },
+                        title: { type: 'string' },
+                        pdfUrl: { type: 'string' },
+                        deliveries: {
+                          type: 'array',
+                          items: {
+                            type: 'object',
+                            properties: {
+                              id: { type: 'integer' },
+                              destinationId: { type: 'string' },
+                              destinationType: { type: 'string' },
+                              state: { type: 'string' },
+                              attempts: { type: 'integer' },
+                              lastAckCode: { type: ['string', 'null'] },
+                              lastError: { type: ['string', 'null'] },
+                            },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+              ...problems,
+            },
+          },
+        },
+        async (request) => {
+          const actor = requireActor(request);
+          return {
+            versions: await deps.reader.signedVersionsOfCase(
+              actor,
+              request.params.id,
+              originOf(request, 'api'),
+            ),
+          };
+        },
+      );
+
       app.get<{ Querystring: { state?: string; destination?: string; limit?: number } }>(
         '/api/report-deliveries',
         {

@@ -12,6 +12,26 @@ import { siteLayout } from './report-pdf-site.ts';
 
 type OutputRow = Selectable<Database['report_outputs']>;
 
+/** A signed version as the case page lists it. */
+export interface SignedVersionView {
+  reportId: string;
+  version: number;
+  kind: string;
+  signedAt: string;
+  signedBy: string;
+  title: string;
+  pdfUrl: string;
+  deliveries: {
+    id: number;
+    destinationId: string;
+    destinationType: string;
+    state: string;
+    attempts: number;
+    lastAckCode: string | null;
+    lastError: string | null;
+  }[];
+}
+
 /** Search criteria of GET /api/fhir/DiagnosticReport, already split into system and value. */
 export interface DiagnosticReportSearch {
   /** Report id or accession number; system narrows which. */
@@ -225,6 +245,82 @@ export class ReportReader {
       detail: `DiagnosticReport search: ${found.map((r) => `${r.report_id} v${r.version}`).join(', ') || 'no match'}`,
     });
     return resources;
+  }
+
+  /**
+   * The signed versions of a case's reports the actor may read, newest first, each with its deliveries'
+   * states (the case page's "Signed reports" panel).
+   */
+  async signedVersionsOfCase(
+    actor: Actor,
+    caseId: string,
+    origin: RequestOrigin,
+  ): Promise<SignedVersionView[]> {
+    this.requireReportRead(actor);
+    const rows = await this.db
+      .selectFrom('report_outputs')
+      .selectAll()
+      .where('case_id', '=', caseId)
+      .orderBy('signed_at', 'desc')
+      .orderBy('version', 'desc')
+      .execute();
+    const readable: OutputRow[] = [];
+    for (const row of rows) if (await this.mayRead(actor, row)) readable.push(row);
+    const manage = can(actor.roles, Permission.ReportManage);
+    const deliveries = readable.length
+      ? await this.db
+          .selectFrom('report_deliveries')
+          .select([
+            'output_fk',
+            'destination_id',
+            'destination_type',
+            'state',
+            'attempts',
+            'last_ack_code',
+            'last_error',
+            'id',
+          ])
+          .where(
+            'output_fk',
+            'in',
+            readable.map((r) => Number(r.id)),
+          )
+          .orderBy('id')
+          .execute()
+      : [];
+    await this.audit.record({
+      action: 'report-versions-read',
+      actor,
+      origin,
+      outcome: rows.length > 0 && readable.length === 0 ? AuditOutcome.Denied : AuditOutcome.Success,
+      studyUid: rows[0]?.study_uid ?? null,
+      patientId: rows[0]?.patient_id ?? null,
+      detail: `case ${caseId}: ${readable.map((r) => `${r.report_id} v${r.version}`).join(', ') || 'none readable'}`,
+    });
+    return readable.map((row) => {
+      const report = JSON.parse(row.report_json) as SignedReport;
+      return {
+        reportId: row.report_id,
+        version: row.version,
+        kind: row.kind,
+        signedAt: new Date(Number(row.signed_at)).toISOString(),
+        signedBy: report.author.name,
+        title: report.title,
+        pdfUrl: `/api/reports/${encodeURIComponent(row.report_id)}/pdf?version=${row.version}`,
+        deliveries: deliveries
+          .filter((d) => Number(d.output_fk) === Number(row.id))
+          .map((d) => ({
+            id: Number(d.id),
+            destinationId: d.destination_id,
+            destinationType: d.destination_type,
+            state: d.state,
+            attempts: d.attempts,
+            lastAckCode: d.last_ack_code,
+            // Receivers' error texts can echo patient details: only those who manage deliveries see them.
+            lastError: manage ? d.last_error : null,
+          })),
+      };
+    });
   }
 
   /** The deliveries of one report with their attempts: report:manage, or a reader of the report. */
