@@ -26,6 +26,7 @@ import { deliveryRoutes } from './http/delivery-routes.ts';
 import { peerReviewRoutes } from './http/peer-review-routes.ts';
 import { reportRoutes } from './http/report-routes.ts';
 import { worklistRoutes } from './http/worklist-routes.ts';
+import { caseMaterialFrom } from './peer-review/case-material.ts';
 import { PeerReviewService } from './peer-review/peer-review-service.ts';
 import { flagCriticalFindings } from './reporting/critical-findings.ts';
 import { ReportReader } from './reporting/delivery-report-reader.ts';
@@ -174,12 +175,18 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       cleanup.unshift(stopListening);
     }
 
+    // Reports and discussions as boards and reviewers read them; the services are made further down.
+    const material = caseMaterialFrom({
+      reports: { get: (...a) => reports.get(...a) },
+      discussion: { list: (...a) => collaboration.discussion.list(...a) },
+    });
     const peerReview = new PeerReviewService({
       db: store.db,
       clock,
       audit,
       routing,
       access,
+      material,
       logger: log.child({ component: 'peer-review' }),
     });
     const annotations = new AnnotationService({ db: store.db, clock, audit, worklist });
@@ -188,8 +195,11 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       db: store.db,
       clock,
       audit,
+      material,
       logger: log.child({ component: 'boards' }),
     });
+    // Board members see their sessions' cases (case page, images, report, discussion), each view audited.
+    boards.grantCaseAccess(worklist);
     const collaboration = createCollaboration({
       db: store.db,
       clock,

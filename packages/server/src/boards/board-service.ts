@@ -57,6 +57,8 @@ export interface BoardDeps {
   material?: CaseMaterial;
   /** How long before a session starts its members are reminded (30 minutes by default). */
   reminderLeadMs?: number;
+  /** How long after a session starts its members keep access to its cases (30 days by default). */
+  accessAfterMs?: number;
   logger?: Logger;
 }
 
@@ -149,6 +151,7 @@ export class BoardService {
   private readonly notifier: Notifier | undefined;
   private readonly material: CaseMaterial | undefined;
   private readonly reminderLeadMs: number;
+  private readonly accessAfterMs: number;
   private readonly log: Logger | undefined;
 
   constructor(deps: BoardDeps) {
@@ -158,6 +161,7 @@ export class BoardService {
     this.notifier = deps.notifier;
     this.material = deps.material;
     this.reminderLeadMs = deps.reminderLeadMs ?? 30 * 60_000;
+    this.accessAfterMs = deps.accessAfterMs ?? 30 * 86_400_000;
     this.log = deps.logger;
   }
 
@@ -635,10 +639,13 @@ export class BoardService {
       .where('studies.study_uid', '=', caseRow.study_uid)
       .orderBy('series.series_number')
       .execute();
-    const [report, discussion] = await Promise.all([
-      this.material?.report ? this.material.report(caseId).catch(() => null) : Promise.resolve(null),
-      this.material?.discussion ? this.material.discussion(caseId).catch(() => null) : Promise.resolve(null),
-    ]);
+    // Read as the member: their access to the case through this board (see attendsBoardWithCase) applies.
+    const report = this.material?.report
+      ? await this.material.report(actor, caseId, origin).catch(() => null)
+      : null;
+    const discussion = this.material?.discussion
+      ? await this.material.discussion(actor, caseId, origin).catch(() => null)
+      : null;
     const summary = toCaseSummary(caseRow);
     return {
       session: { id, title: row.title },
@@ -659,25 +666,33 @@ export class BoardService {
     };
   }
 
-  /** Whether the actor may see this case through a board they attend (for other features' access checks). */
+  /**
+   * Whether the actor sees this case as a member (board:attend) of a session that lists it: from when it is
+   * listed until `accessAfterMs` after the session starts, unless the session was cancelled. Registered
+   * with the worklist's visibility (see `grantCaseAccess`), so the case page, its images and its report
+   * open for members; every such view is audited by the feature serving it.
+   */
   async attendsBoardWithCase(actor: Actor, caseId: string): Promise<boolean> {
     if (!can(actor.roles, Permission.BoardAttend)) return false;
-    if (can(actor.roles, Permission.BoardManage)) {
-      const any = await this.db
-        .selectFrom('board_cases')
-        .select('id')
-        .where('case_id', '=', caseId)
-        .executeTakeFirst();
-      return Boolean(any);
-    }
     const hit = await this.db
       .selectFrom('board_cases')
       .innerJoin('board_members', 'board_members.session_id', 'board_cases.session_id')
+      .innerJoin('board_sessions', 'board_sessions.id', 'board_cases.session_id')
       .select('board_cases.id')
       .where('board_cases.case_id', '=', caseId)
       .where('board_members.username', '=', usernameOf(actor))
+      .where('board_sessions.cancelled_at', 'is', null)
+      .where('board_sessions.starts_at', '>=', this.now() - this.accessAfterMs)
+      .limit(1)
       .executeTakeFirst();
     return Boolean(hit);
+  }
+
+  /** Lets board members see their sessions' cases wherever the worklist decides visibility. */
+  grantCaseAccess(worklist: {
+    allowViewers(check: (actor: Actor, caseId: string) => Promise<boolean>): () => void;
+  }): () => void {
+    return worklist.allowViewers((actor, caseId) => this.attendsBoardWithCase(actor, caseId));
   }
 
   /** Sessions a case is on (the case page shows them). */

@@ -127,8 +127,23 @@ for (const sc of await storeCases()) {
         [c3, c1],
       );
 
-      // A member who is a referrer sees the session and its cases, though they are on no worklist of hers.
-      assert.equal((await call(bed, rita, 'GET', `/api/cases/${c1}`)).status, 403);
+      // A member who is a referrer sees the session and its cases, though they are on no worklist of hers:
+      // the case page, its report and its discussion open through the board.
+      const note = await call(bed, olive, 'POST', `/api/cases/${c1}/discussion`, {
+        body: 'PET-CT booked for Monday.',
+      });
+      assert.equal(note.status, 201, note.text);
+      assert.equal((await call(bed, rita, 'GET', `/api/cases/${c1}`)).status, 200);
+      assert.equal(
+        (await call(bed, rita, 'GET', `/api/cases/${c2}`)).status,
+        403,
+        'taken off the list: no access',
+      );
+      const viaBoard = await call(bed, rita, 'GET', `/api/boards/${s.id}/cases/${c1}/present`);
+      assert.deepEqual(
+        (viaBoard.body as unknown as BoardPresentation).discussion?.map((m) => m.text),
+        ['PET-CT booked for Monday.'],
+      );
       const mine = await call(bed, rita, 'GET', '/api/boards');
       assert.equal(mine.status, 200, mine.text);
       assert.deepEqual(
@@ -146,6 +161,7 @@ for (const sc of await storeCases()) {
       assert.equal(p1.previousCaseId, null);
       assert.equal(p1.nextCaseId, c1);
       assert.equal(p1.entry.question, 'Biopsy or surveillance?');
+      assert.equal(p1.report, null, 'no report signed yet');
       assert.ok(p1.series.length > 0);
       const second = (await call(bed, rita, 'GET', `/api/boards/${s.id}/cases/${c1}/present`))
         .body as unknown as BoardPresentation;
@@ -155,6 +171,12 @@ for (const sc of await storeCases()) {
       assert.equal((await call(bed, rita, 'GET', `/api/boards/${s.id}/cases/${c2}/present`)).status, 404);
 
       // Someone who is not a member is refused, and the refusal is audited; members cannot edit.
+      const rex = await bed.token('rex', ['referrer']);
+      assert.equal(
+        (await call(bed, rex, 'GET', `/api/cases/${c3}`)).status,
+        403,
+        'a referrer who is not a member',
+      );
       const outsider = await call(bed, ben, 'GET', `/api/boards/${s.id}`);
       assert.equal(outsider.status, 403);
       assert.equal(outsider.body.code, 'CONFER_ERR_BOARD_NOT_A_MEMBER');
@@ -248,9 +270,10 @@ for (const sc of await storeCases()) {
         ),
       );
 
-      // Cancelling stops edits.
+      // Cancelling stops edits, and members' access to its cases.
       const cancelled = await call(bed, olive, 'POST', `/api/boards/${s.id}/cancel`);
       assert.equal((cancelled.body.session as BoardSessionDetail).cancelled, true);
+      assert.equal((await call(bed, rita, 'GET', `/api/cases/${c1}`)).status, 403);
       const late = await call(bed, olive, 'POST', `/api/boards/${s.id}/cases`, { caseId: c2, question: 'x' });
       assert.equal(late.status, 409);
     } finally {

@@ -47,6 +47,14 @@ const C = PeerReviewErrorCode;
 const SYSTEM_ACTOR = { kind: 'system', id: 'confer', name: 'peer review sampling' } as const;
 const CLOCKWORK: RequestOrigin = { protocol: 'api', remoteAddress: 'clockwork' };
 const CURSOR = 'finalized';
+/** Confer reading a report on a reviewer's behalf (the reviewer's own access is checked and audited here). */
+const REPORT_READER: Actor = {
+  kind: 'system',
+  id: 'confer',
+  name: 'peer review',
+  roles: ['admin'],
+  siteId: null,
+};
 const DAY_MS = 86_400_000;
 
 export interface PeerReviewDeps {
@@ -418,11 +426,14 @@ export class PeerReviewService {
       .where('studies.study_uid', '=', row.study_uid)
       .orderBy('series.series_number')
       .execute();
-    let report = (await this.material?.report?.(row.case_id)) ?? null;
+    // Read by Confer for the reviewer, who may not have the case on a worklist; the view above is audited.
+    let report =
+      (await this.material?.report?.(REPORT_READER, row.case_id, origin).catch(() => null)) ?? null;
     // The report's signature names the original reader: hidden from the reviewer like the rest.
     if (report && view!.originalReader === null) {
       const { authorName: _hidden, ...rest } = report;
-      report = rest;
+      const name = this.reader(row.original_reader_id)?.name;
+      report = name ? { ...rest, text: rest.text.split(name).join('[the original reader]') } : rest;
     }
     return {
       ...view!,

@@ -33,6 +33,42 @@ async function finalisedCase(bed: WorklistBed, readerToken: string): Promise<str
   return caseId;
 }
 
+/** A report's content, signed final through the reporting API (a person signs, with their password). */
+const REPORT = {
+  title: 'Chest radiograph',
+  sections: [{ id: 'findings', title: 'Findings', text: 'Lungs clear. No pneumothorax.', required: true }],
+  impression: 'Normal chest radiograph.',
+  measurements: [],
+  criticalFindings: [],
+};
+
+/** A reader claims a new case and signs its report final (which finalises the case); returns its id. */
+async function signedCase(bed: WorklistBed, username: string): Promise<string> {
+  await bed.token(username, ['radiologist']);
+  const login = await bed.confer.app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { username, password: `${username}-password-1` },
+  });
+  const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+  const caseId = await bed.newCase({ site: HUB });
+  const claim = await bed.confer.app.inject({
+    method: 'POST',
+    url: `/api/cases/${caseId}/claim`,
+    headers: { cookie },
+  });
+  assert.equal(claim.statusCode, 200, claim.body);
+  const signed = await bed.confer.app.inject({
+    method: 'POST',
+    url: `/api/cases/${caseId}/report/sign`,
+    headers: { cookie },
+    payload: { kind: 'final', password: `${username}-password-1`, expectedRevision: 0, content: REPORT },
+  });
+  assert.equal(signed.statusCode, 200, signed.body);
+  assert.equal((await bed.confer.worklist.row(caseId))!.state, 'final');
+  return caseId;
+}
+
 async function people(bed: WorklistBed) {
   return {
     ada: await bed.token('ada', ['radiologist']),
@@ -331,6 +367,35 @@ test('every peer review route: anonymous 401, a referrer 403, the right role 2xx
       paths: Record<string, unknown>;
     };
     assert.ok(spec.paths['/api/peer-review/reviews/{id}/score']);
+  } finally {
+    await bed.close();
+    await env.cleanup();
+  }
+});
+
+test('the reviewer reads the signed report without its signature when anonymised', async () => {
+  const env = await sqlite.open();
+  const bed = await startWorklistBed(env);
+  try {
+    const p = await people(bed);
+    await call(bed, p.lead, 'PUT', '/api/peer-review/settings', { ...DEFAULT_PEER_REVIEW_SETTINGS, rate: 1 });
+    const caseId = await signedCase(bed, 'ada');
+    await bed.confer.tick();
+    const [review] = (await call(bed, p.lead, 'GET', '/api/peer-review/reviews')).body
+      .reviews as PeerReviewView[];
+    assert.equal(review?.caseId, caseId);
+    const token = review!.reviewer!.id === 'r-ben' ? p.ben : p.cy;
+    const detail = await call(bed, token, 'GET', `/api/peer-review/reviews/${review!.id}`);
+    assert.equal(detail.status, 200, detail.text);
+    const report = (detail.body.review as { report: Record<string, unknown> | null }).report;
+    assert.equal(report?.status, 'final');
+    assert.match(String(report?.text), /Lungs clear\. No pneumothorax\./);
+    assert.equal(report?.impression, 'Normal chest radiograph.');
+    assert.equal(report?.authorName, undefined);
+    assert.doesNotMatch(detail.text, /Ada Quill|r-ada/);
+    // The quality lead sees who signed it.
+    const lead = await call(bed, p.lead, 'GET', `/api/peer-review/reviews/${review!.id}`);
+    assert.equal((lead.body.review as { report: { authorName: string } }).report.authorName, 'Dr Ada Quill');
   } finally {
     await bed.close();
     await env.cleanup();

@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import type { Actor, RequestOrigin } from '../archive/ports.ts';
 import type { Database } from '../store/schema.ts';
 
 /**
@@ -42,12 +43,13 @@ export interface CaseDiscussionEntry {
 }
 
 /**
- * Reads what a board (or a reviewer) looks at besides the images: the report and the discussion. Provided by
- * the reporting and collaboration features; absent parts are shown as "not available".
+ * Reads what a board (or a reviewer) looks at besides the images: the report and the discussion, as the
+ * viewer may see them (their access checks and audit apply). Provided by the reporting and collaboration
+ * features; absent parts are shown as "not available". Null when there is nothing the viewer may read.
  */
 export interface CaseMaterial {
-  report?(caseId: string): Promise<CaseReportView | null>;
-  discussion?(caseId: string): Promise<CaseDiscussionEntry[]>;
+  report?(viewer: Actor, caseId: string, origin: RequestOrigin): Promise<CaseReportView | null>;
+  discussion?(viewer: Actor, caseId: string, origin: RequestOrigin): Promise<CaseDiscussionEntry[] | null>;
 }
 
 /**
