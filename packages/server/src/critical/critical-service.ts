@@ -82,6 +82,8 @@ export interface CriticalNotifier {
     },
     trx?: Transaction<Database>,
   ): Promise<unknown>;
+  /** Pushes what was written in committed transactions to the recipients' browsers, when the service does so. */
+  flush?(): Promise<void>;
 }
 
 export interface CriticalDeps {
@@ -969,6 +971,7 @@ export class CriticalResultService {
         if (!(err instanceof Rollback)) throw err;
       }
     }
+    if (escalated > 0) await this.notifier?.flush?.();
     const delivered = await this.deliverPending();
     await this.syncCases();
     return { escalated, delivered };
@@ -976,6 +979,7 @@ export class CriticalResultService {
 
   /** Deliveries and case records for one result, right after a change (the tick catches up on any missed). */
   private async settle(id: string): Promise<void> {
+    await this.notifier?.flush?.();
     await this.deliverPending(id);
     await this.syncCases(id);
   }

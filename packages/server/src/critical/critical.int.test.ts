@@ -484,3 +484,43 @@ test('signing a report with a critical finding flags it in the signing transacti
     await env.cleanup();
   }
 });
+
+test('in-app notifications: one per rung, written in the flagging transaction, flushed after the commit', async () => {
+  const env = await sqliteCase.open();
+  const bed = await startWorklistBed(env, { config: { critical: criticalConfig(undefined, undefined) } });
+  try {
+    const calls: { usernames: readonly string[]; link?: string; inTransaction: boolean; title: string }[] =
+      [];
+    let flushes = 0;
+    bed.confer.critical.useNotifier({
+      async notify(input, trx) {
+        calls.push({ ...input, inTransaction: trx?.isTransaction === true });
+      },
+      async flush() {
+        flushes++;
+      },
+    });
+    const t = await people(bed);
+    const caseId = await bed.newCase({ site: HUB });
+    const res = await bed.confer.app.inject({
+      method: 'POST',
+      url: `/api/cases/${caseId}/critical-results`,
+      headers: bearer(t.ada),
+      payload: { category: 'urgent', finding: 'Segmental pulmonary embolism' },
+    });
+    const id = (res.json() as CriticalResultView).id;
+    assert.deepEqual(
+      calls.map((c) => [c.usernames, c.link, c.inTransaction]),
+      [[['dr.clinician'], `#/critical/${id}`, true]],
+    );
+    assert.ok(flushes >= 1);
+    bed.clock.advance(240 * MIN);
+    await bed.confer.tick();
+    assert.deepEqual(calls[1]!.usernames, ['dr.backup']);
+    assert.match(calls[1]!.title, /^Escalated: Urgent result to acknowledge on case C-/);
+    assert.ok(flushes >= 2);
+  } finally {
+    await bed.close();
+    await env.cleanup();
+  }
+});
