@@ -23,9 +23,11 @@ import { type AppDeps, buildApp } from './http/app.ts';
 import { boardRoutes } from './http/board-routes.ts';
 import { criticalRoutes } from './http/critical-routes.ts';
 import { deliveryRoutes } from './http/delivery-routes.ts';
+import { notificationRoutes } from './http/notification-routes.ts';
 import { peerReviewRoutes } from './http/peer-review-routes.ts';
 import { reportRoutes } from './http/report-routes.ts';
 import { worklistRoutes } from './http/worklist-routes.ts';
+import { NotificationService } from './notifications/notification-service.ts';
 import { caseMaterialFrom } from './peer-review/case-material.ts';
 import { PeerReviewService } from './peer-review/peer-review-service.ts';
 import { flagCriticalFindings } from './reporting/critical-findings.ts';
@@ -69,6 +71,8 @@ export interface ConferHandle {
   deliveries: ReportDeliveryService;
   /** Signed reports as PDF and FHIR DiagnosticReport, with access checks and audit. */
   reportOutputs: ReportReader;
+  /** In-app notifications for every feature (mentions, consults, critical results, reviews, boards). */
+  notifications: NotificationService;
   /**
    * One turn of the clockwork: announce quiet studies, create and route their cases, expire leases, fire
    * SLA timers, re-route waiting cases, pick up other nodes' changes. The timer calls it; tests call it.
@@ -127,6 +131,8 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
         log.info({ version: loaded.version, file: config.routingFile }, 'routing configuration loaded');
     }
     const bus = new WorklistBus();
+    const notifications = new NotificationService({ db: store.db, clock });
+    await notifications.start();
     const worklist = new WorklistService({
       db: store.db,
       clock,
@@ -248,6 +254,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
         criticalRoutes({ critical }),
         reportRoutes({ reports }),
         deliveryRoutes({ deliveries, reader: reportOutputs }),
+        notificationRoutes({ notifications }),
         ...(options.plugins ?? []),
       ],
       logger: { level: config.logLevel === 'silent' ? 'silent' : 'warn' },
@@ -302,6 +309,8 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       await boards.tick();
       // Report deliveries wait for ACKs (seconds): the pass runs beside the clockwork, not inside it.
       deliveries.kick();
+      // Notifications written inside other services' transactions, or on other nodes.
+      await notifications.flush();
     };
     let timer: NodeJS.Timeout | undefined;
     if (options.completionTimer !== false) {
@@ -344,6 +353,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       reports,
       deliveries,
       reportOutputs,
+      notifications,
       tick,
       app,
       generatedAdminPassword,

@@ -17,7 +17,7 @@ import {
   SESSION_COOKIE,
   setSessionCookie,
 } from './authenticate.ts';
-import { ErrorCode, ProblemError, problemBody } from './errors.ts';
+import { ErrorCode, isDomainError, ProblemError, problemBody } from './errors.ts';
 import { serveWebFile } from './static-files.ts';
 
 export interface AppDeps {
@@ -71,6 +71,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (error instanceof WorklistError || error instanceof CriticalError) {
       status = error.status;
       body = problemBody(status, error.code, error.message, error.extra);
+    } else if (isDomainError(error)) {
+      status = error.status;
+      body = problemBody(status, error.code, error.message, error.extra ?? {});
     } else if (error instanceof ProblemError) {
       status = error.status;
       body = problemBody(status, error.code, error.message, error.extra);

@@ -84,6 +84,40 @@ export class ProblemError extends Error {
   }
 }
 
+/**
+ * An error a domain service throws for the API to answer: an HTTP status, a stable `CONFER_ERR_...` code and
+ * a sentence saying what to do. Services define their own codes; the app's error handler turns any such error
+ * into problem+json without knowing the service.
+ */
+export class DomainError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly extra: Record<string, unknown>;
+  constructor(status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'DomainError';
+    this.status = status;
+    this.code = code;
+    this.extra = extra;
+  }
+}
+
+/** A DomainError, or any error of that shape (a numeric status and a CONFER_ERR_ code). */
+export function isDomainError(
+  error: unknown,
+): error is { status: number; code: string; message: string; extra?: Record<string, unknown> } {
+  if (error instanceof DomainError) return true;
+  const e = error as { status?: unknown; code?: unknown } | null;
+  return (
+    e instanceof Error &&
+    typeof e.status === 'number' &&
+    e.status >= 400 &&
+    e.status < 600 &&
+    typeof e.code === 'string' &&
+    e.code.startsWith('CONFER_ERR_')
+  );
+}
+
 export interface ProblemBody {
   type: string;
   title: string;
