@@ -1,5 +1,6 @@
 import { type Abilities, abilitiesOf, type User } from '../api-client.ts';
 import { AppRoute, hrefFor, worklistHref } from '../app-route.ts';
+import { NotificationBell } from './notification-bell.tsx';
 
 interface AppHeaderProps {
   user: User;
@@ -61,6 +62,7 @@ export function AppHeader({ user, route, signingOut, onSignOut }: AppHeaderProps
         </ul>
       </nav>
       <div className="user-area">
+        <NotificationBell />
         <span className="user-name">
           <span className="visually-hidden">Signed in as </span>
           {user.username}
