@@ -5,6 +5,7 @@ import type { SiteConfig } from '../config/config.ts';
 import { type CriticalConfig, validateCriticalConfig } from '../critical/critical-config.ts';
 import { demoReaderUsers, demoRoutingConfig } from '../demo/network.ts';
 import type { ConferHandle } from '../main.ts';
+import { STARTER_TEMPLATES } from '../reporting/starter-templates.ts';
 import { DEFAULT_SITES, planCohort } from '../synthetic/index.ts';
 
 /** The demo network: the synthetic hub and spokes, each known by its modalities' AE title. */
@@ -104,6 +105,7 @@ export async function seedDemoWorklist(
   clock: Clock,
 ): Promise<{ routingVersion: number | undefined; users: string[] }> {
   const users: string[] = [];
+  await seedDemoTemplates(confer);
   if (confer.routing.current()) return { routingVersion: undefined, users };
   const today = new Date(clock.now().getTime()).toISOString().slice(0, 10);
   const saved = await confer.routing.save(demoRoutingConfig({ today }), 'demo', 'demo network');
@@ -126,4 +128,15 @@ export async function seedDemoWorklist(
     }
   }
   return { routingVersion: saved.version, users };
+}
+
+/** The starter report templates (CT head, CT chest/abdomen, MR brain, chest X-ray, generic), where missing. */
+export async function seedDemoTemplates(confer: ConferHandle): Promise<number> {
+  let added = 0;
+  for (const t of STARTER_TEMPLATES) {
+    if (await confer.reports.templates.get(t.id)) continue;
+    await confer.reports.templates.save(t, 'demo', 'create');
+    added++;
+  }
+  return added;
 }

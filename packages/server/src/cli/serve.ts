@@ -6,6 +6,7 @@ import type { ConferConfig } from '../config/config.ts';
 import { SimulatedReaders } from '../demo/simulated-readers.ts';
 import { DemoStreamer } from '../demo/streamer.ts';
 import { CONFER_VERSION, startConfer } from '../main.ts';
+import { simulatedReportFinaliser } from '../reporting/simulated-report.ts';
 import { DEFAULT_SITES } from '../synthetic/index.ts';
 import {
   DEMO_HUMAN_READER,
@@ -92,6 +93,13 @@ export async function serve(config: ConferConfig): Promise<void> {
       clock: systemClock,
       humanUsernames: [DEMO_HUMAN_READER],
       logger: logger.child({ component: 'demo-readers' }),
+      // They write short template-based reports and sign them final, as a person would.
+      finalize: simulatedReportFinaliser({
+        reports: confer.reports,
+        access: confer.access,
+        password: DEMO_PASSWORD,
+        worklist: confer.worklist,
+      }),
     });
     let stepping = false;
     simulation = setInterval(() => {

@@ -17,6 +17,8 @@ export interface SimulatedReadersOptions {
   pickChance?: number;
   seed?: string;
   logger?: Logger;
+  /** How a read ends; the default marks the case final. The demo writes and signs a report. */
+  finalize?: (actor: Actor, caseId: string, origin: RequestOrigin) => Promise<void>;
 }
 
 const ORIGIN: RequestOrigin = { protocol: 'api', remoteAddress: 'demo' };
@@ -29,7 +31,8 @@ const ORIGIN: RequestOrigin = { protocol: 'api', remoteAddress: 'demo' };
  * queues building and SLAs slipping.
  */
 export class SimulatedReaders {
-  private readonly o: Required<Omit<SimulatedReadersOptions, 'logger'>> & { logger?: Logger };
+  private readonly o: Required<Omit<SimulatedReadersOptions, 'logger' | 'finalize'>> &
+    Pick<SimulatedReadersOptions, 'logger' | 'finalize'>;
   private readonly rng: Rng;
   /** caseId -> when the simulated read ends (epoch ms). */
   private readonly reading = new Map<string, { username: string; until: number }>();
@@ -64,7 +67,8 @@ export class SimulatedReaders {
     for (const [caseId, r] of [...this.reading]) {
       try {
         if (now >= r.until) {
-          await this.o.worklist.finish(this.actor(r.username), caseId, ORIGIN, 'finalize');
+          if (this.o.finalize) await this.o.finalize(this.actor(r.username), caseId, ORIGIN);
+          else await this.o.worklist.finish(this.actor(r.username), caseId, ORIGIN, 'finalize');
           this.reading.delete(caseId);
           finalized++;
         } else {

@@ -5,8 +5,10 @@ import type { Transaction } from 'kysely';
 import { storeCases } from '../../test/support/stores.ts';
 import { bearer, HUB, startWorklistBed, type WorklistBed } from '../../test/support/worklist.ts';
 import { validateCriticalConfig } from '../critical/critical-config.ts';
+import { SimulatedReaders } from '../demo/simulated-readers.ts';
 import type { Database } from '../store/schema.ts';
 import type { ReportOutbox } from './report-outbox.ts';
+import { simulatedReportFinaliser } from './simulated-report.ts';
 import { STARTER_TEMPLATES } from './starter-templates.ts';
 
 /** An outbox that records what it is given (and whether inside a transaction), or fails when told to. */
@@ -531,4 +533,40 @@ test('critical findings start the critical-results loop in the signing transacti
     },
     { config: { critical } },
   );
+});
+
+test("the demo's simulated readers write short template-based reports and sign them final", async () => {
+  await withBed(async (bed, outbox) => {
+    const password = 'simulated-demo-password';
+    for (const username of ['ben', 'cy'])
+      await bed.confer.access.createUser({ username, password, roles: ['radiologist'] });
+    const ids = [await bed.newCase({ site: HUB }), await bed.newCase({ site: HUB })];
+    const sim = new SimulatedReaders({
+      worklist: bed.confer.worklist,
+      routing: bed.confer.routing,
+      clock: bed.clock,
+      humanUsernames: ['ada'],
+      readMinutes: { min: 3, max: 3 },
+      pickChance: 1,
+      finalize: simulatedReportFinaliser({
+        reports: bed.confer.reports,
+        access: bed.confer.access,
+        password,
+        worklist: bed.confer.worklist,
+      }),
+    });
+    assert.equal((await sim.step()).claimed, 2);
+    bed.clock.advance(200_000);
+    assert.equal((await sim.step()).finalized, 2);
+    for (const id of ids) assert.equal((await bed.confer.worklist.row(id))!.state, 'final');
+    assert.equal(outbox.sent.length, 2);
+    for (const signed of outbox.sent) {
+      assert.equal(signed.templateId, 'chest-xray');
+      assert.deepEqual(signed.sections, [
+        { id: 'findings', title: 'Findings', text: 'The lungs are clear.' },
+      ]);
+      assert.match(signed.impression, /Simulated demo report/);
+      assert.ok(['r-ben', 'r-cy'].includes(signed.author.readerId!));
+    }
+  });
 });
