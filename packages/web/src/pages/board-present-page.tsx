@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { navigate } from '../app-route.ts';
 import { type BoardCase, type BoardPresentation, boardHref, boardsApi, presentHref } from '../boards-api.ts';
+import { patientDisplayName } from '../case-display.ts';
 import { BoardOutcomeForm, OutcomeSummary } from '../components/board-outcome-form.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { ReportText, SeriesList } from '../components/peer-review-forms.tsx';
