@@ -6,6 +6,7 @@ import {
   validateScore,
 } from '@confer/core';
 import { useId, useState } from 'react';
+import { patientDisplayName } from '../case-display.ts';
 import { type PeerReview, type PeerReviewDetail, peerReviewApi } from '../peer-review-api.ts';
 import { type Problem, toProblem } from '../problem.ts';
 import { ErrorNotice } from './error-notice.tsx';
@@ -20,7 +21,7 @@ export function ReviewCasePanel({ review }: { review: PeerReviewDetail }) {
           <code>{review.caseId}</code>
         </dd>
         <dt>Patient</dt>
-        <dd>{review.patientName ?? '—'}</dd>
+        <dd>{patientDisplayName(review)}</dd>
         <dt>Accession</dt>
         <dd>{review.accessionNumber ?? '—'}</dd>
         <dt>Procedure</dt>

@@ -92,7 +92,7 @@ export function BoardPresentPage({ sessionId, caseId }: { sessionId: string; cas
       </div>
       <div className="page-heading">
         <h1 tabIndex={-1}>
-          {c.patientName ?? c.id}{' '}
+          {patientDisplayName(c)}{' '}
           <span className="heading-sub">— {c.procedure ?? c.modalities.join(', ')}</span>
         </h1>
         <dl className="facts facts-inline">

@@ -9,6 +9,7 @@ import {
   parseBoardPath,
   presentHref,
 } from '../boards-api.ts';
+import { patientDisplayName } from '../case-display.ts';
 import { OutcomeSummary } from '../components/board-outcome-form.tsx';
 import { BoardSessionForm } from '../components/board-session-form.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
@@ -241,7 +242,7 @@ function BoardSessionPage({ id }: { id: string }) {
                 <tr key={c.caseId} data-case-id={c.caseId}>
                   <td className="numeric">{i + 1}</td>
                   <td>
-                    <a href={presentHref(s.id, c.caseId)}>{c.case?.patientName ?? c.caseId}</a>
+                    <a href={presentHref(s.id, c.caseId)}>{c.case ? patientDisplayName(c.case) : c.caseId}</a>
                     <br />
                     <span className="muted">
                       {c.case?.procedure ?? c.case?.modalities.join(', ')} · <code>{c.caseId}</code>
