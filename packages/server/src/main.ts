@@ -149,6 +149,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       audit,
       worklist,
       config: config.critical,
+      notifier: notifications,
       logger: log.child({ component: 'critical' }),
     });
     const deliveries = new ReportDeliveryService({

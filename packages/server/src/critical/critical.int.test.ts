@@ -159,6 +159,15 @@ for (const store of await storeCases()) {
         if (secret && secret !== 'pneumothorax') assert.equal(h.body.includes(secret), false);
       }
 
+      // The in-app notification reached the clinician, linking to the result.
+      const inbox = (await app.inject({ url: '/api/notifications', headers: bearer(t.clinician) })).json();
+      assert.ok(
+        inbox.items.some(
+          (n: { kind: string; link: string }) =>
+            n.kind === 'critical-result' && n.link === `#/critical/${r.id}`,
+        ),
+        JSON.stringify(inbox),
+      );
       // The clinician sees it as theirs; the backup does not, and cannot acknowledge it yet.
       const mine = await app.inject({ url: '/api/critical-results', headers: bearer(t.clinician) });
       assert.deepEqual(
