@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ManualClock } from '@confer/core';
 import { archiveServices } from '../../test/support/archive.ts';
