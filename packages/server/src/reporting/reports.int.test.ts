@@ -570,3 +570,49 @@ test("the demo's simulated readers write short template-based reports and sign t
     }
   });
 });
+
+test('two tabs at once: one autosave and one signature win, the others are refused, nothing is lost', async () => {
+  await withBed(async (bed, outbox) => {
+    const caseId = await bed.newCase({ site: HUB });
+    const ada = await session(bed, 'ada', ['radiologist']);
+    await api(bed, 'POST', `/api/cases/${caseId}/claim`, ada);
+    const draft = (await api(bed, 'GET', `/api/cases/${caseId}/report/template`, ada)).body
+      .draft as ReportContent;
+    const saves = await Promise.all(
+      ['first tab', 'second tab'].map((impression) =>
+        api(bed, 'PUT', `/api/cases/${caseId}/report/draft`, ada, {
+          expectedRevision: 0,
+          content: filled(draft, impression),
+        }),
+      ),
+    );
+    assert.deepEqual(saves.map((s) => s.status).sort(), [200, 409]);
+    const winner = saves.find((s) => s.status === 200)!.body.report;
+    const stored = await api(bed, 'GET', `/api/cases/${caseId}/report`, ada);
+    assert.equal(stored.body.report.draft.content.impression, winner.draft.content.impression);
+
+    const signs = await Promise.all(
+      ['final', 'final'].map((kind) =>
+        api(bed, 'POST', `/api/cases/${caseId}/report/sign`, ada, {
+          kind,
+          password: 'ada-password-1',
+          expectedRevision: 1,
+        }),
+      ),
+    );
+    assert.deepEqual(
+      signs.map((s) => s.status).sort(),
+      [200, 409],
+      JSON.stringify(signs.map((s) => s.body.code)),
+    );
+    assert.equal((await bed.confer.store.db.selectFrom('report_versions').selectAll().execute()).length, 1);
+    assert.equal(outbox.sent.length, 1);
+    const events = await bed.confer.store.db
+      .selectFrom('case_events')
+      .select('type')
+      .where('case_id', '=', caseId)
+      .where('type', '=', 'case:finalized')
+      .execute();
+    assert.equal(events.length, 1);
+  });
+});
