@@ -7,7 +7,7 @@
 // dcmtk's dcmcrle). Prints a table and, last, one line of JSON with every figure. See docs/benchmarks.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { planCohort } from '../src/synthetic/index.ts';
@@ -376,6 +376,8 @@ function machine() {
     memoryGiB: round(totalmem() / 1024 ** 3),
     os: `${platform()} ${release()}`,
     node: process.version,
+    /** 1-minute load average when the run started: the machine is shared, and figures depend on it. */
+    loadAverage: round(loadavg()[0]!),
   };
 }
 
@@ -465,7 +467,8 @@ async function main(): Promise<void> {
 
   const out: string[] = [
     '',
-    `Confer viewer benchmark: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}`,
+    `Confer viewer benchmark: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; ` +
+      `load average ${m.loadAverage} at the start, ${round(loadavg()[0]!)} at the end`,
     `Peer: ${version ?? 'none (Orthanc not installed or skipped; ratios are null)'}`,
     `Data: one synthetic CT series of ${settings.slices} slices, 512x512, 16-bit; ${settings.runs} timed loads ` +
       'per archive and leg, alternating which archive goes first, after one discarded load.',

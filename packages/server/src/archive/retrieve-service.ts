@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { type Clock, can, Permission } from '@confer/core';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { BlobRandomAccess, BlobStore } from '../store/blob-store.ts';
 import type { Database } from '../store/schema.ts';
 import { AuditGroupCommit } from './audit-group-commit.ts';
@@ -48,8 +48,27 @@ export interface RetrieveInput {
  * Finds stored instances for WADO-RS (and later C-MOVE/C-GET), checking access and auditing each request
  * once; the bytes come from the blob store.
  */
+/** Placeholders the compiled instance queries carry where the UIDs go (no UID has a NUL in it). */
+const SLOT = { study: '\u0000study', series: '\u0000series', instance: '\u0000instance' } as const;
+
+interface InstanceRow {
+  study_uid: string;
+  series_uid: string;
+  sop_instance_uid: string;
+  sop_class_uid: string;
+  transfer_syntax_uid: string;
+  size_bytes: number | string | bigint;
+  blob_key: string;
+  dataset_offset: number | string | bigint;
+  pixel_data_offset: number | string | bigint;
+  number_of_frames: number | string | bigint | null;
+  metadata_json: string;
+  patient_id: string;
+}
+
 export class ArchiveRetrieveService {
   private readonly db: Kysely<Database>;
+  private readonly compiled = new Map<string, CompiledQuery<InstanceRow>>();
   private readonly blobs: BlobStore;
   /** Every retrieve is audited before it is answered; concurrent ones share a commit (see AuditGroupCommit). */
   private readonly audit: AuditGroupCommit;
@@ -87,35 +106,9 @@ export class ArchiveRetrieveService {
         `${input.actor.name} may not retrieve from this archive`,
       );
     }
-    let q = this.db
-      .selectFrom('instances as i')
-      .innerJoin('series as se', 'se.id', 'i.series_fk')
-      .innerJoin('studies as s', 's.id', 'se.study_fk')
-      .innerJoin('patients as p', 'p.id', 's.patient_fk')
-      .select([
-        's.study_uid',
-        'se.series_uid',
-        'i.sop_instance_uid',
-        'i.sop_class_uid',
-        'i.transfer_syntax_uid',
-        'i.size_bytes',
-        'i.blob_key',
-        'i.dataset_offset',
-        'i.pixel_data_offset',
-        'i.number_of_frames',
-        'i.metadata_json',
-        'p.patient_id',
-      ])
-      .where('s.study_uid', '=', input.studyUid)
-      .orderBy('se.series_number')
-      .orderBy('se.id')
-      .orderBy('i.instance_number')
-      .orderBy('i.id');
-    if (input.seriesUid) q = q.where('se.series_uid', '=', input.seriesUid);
-    if (input.sopInstanceUid) q = q.where('i.sop_instance_uid', '=', input.sopInstanceUid);
-    let rows: Awaited<ReturnType<typeof q.execute>>;
+    let rows: InstanceRow[];
     try {
-      rows = await q.execute();
+      rows = await this.select(input);
     } catch (err) {
       throw new QueryError(
         QueryErrorCode.StorageUnavailable,
@@ -149,6 +142,52 @@ export class ArchiveRetrieveService {
       metadataJson: r.metadata_json,
       patientId: r.patient_id,
     }));
+  }
+
+  /**
+   * The instance rows of a study, series or instance. The SQL of each of the three shapes is built once
+   * and run with new values (a viewer asks for hundreds of frames a second, each an instance lookup).
+   */
+  private async select(input: RetrieveInput): Promise<InstanceRow[]> {
+    const key = `${input.seriesUid ? 'se' : ''}${input.sopInstanceUid ? 'i' : ''}`;
+    let compiled = this.compiled.get(key);
+    if (!compiled) {
+      let q = this.db
+        .selectFrom('instances as i')
+        .innerJoin('series as se', 'se.id', 'i.series_fk')
+        .innerJoin('studies as s', 's.id', 'se.study_fk')
+        .innerJoin('patients as p', 'p.id', 's.patient_fk')
+        .select([
+          's.study_uid',
+          'se.series_uid',
+          'i.sop_instance_uid',
+          'i.sop_class_uid',
+          'i.transfer_syntax_uid',
+          'i.size_bytes',
+          'i.blob_key',
+          'i.dataset_offset',
+          'i.pixel_data_offset',
+          'i.number_of_frames',
+          'i.metadata_json',
+          'p.patient_id',
+        ])
+        .where('s.study_uid', '=', SLOT.study)
+        .orderBy('se.series_number')
+        .orderBy('se.id')
+        .orderBy('i.instance_number')
+        .orderBy('i.id');
+      if (input.seriesUid) q = q.where('se.series_uid', '=', SLOT.series);
+      if (input.sopInstanceUid) q = q.where('i.sop_instance_uid', '=', SLOT.instance);
+      compiled = q.compile();
+      this.compiled.set(key, compiled);
+    }
+    const values: Record<string, string | undefined> = {
+      [SLOT.study]: input.studyUid,
+      [SLOT.series]: input.seriesUid,
+      [SLOT.instance]: input.sopInstanceUid,
+    };
+    const parameters = compiled.parameters.map((p) => (typeof p === 'string' && p in values ? values[p] : p));
+    return (await this.db.executeQuery<InstanceRow>({ ...compiled, parameters })).rows;
   }
 
   /** The stored Part 10 bytes, or a byte range of them. */

