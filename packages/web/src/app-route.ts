@@ -18,6 +18,8 @@ export const AppRoute = {
   Critical: 'critical',
   PeerReview: 'peer-review',
   Boards: 'boards',
+  /** Where signed reports went (HL7, FHIR), failures first, with the retry command. */
+  ReportDeliveries: 'report-deliveries',
 } as const;
 
 export type AppRoute = (typeof AppRoute)[keyof typeof AppRoute];

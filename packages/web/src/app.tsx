@@ -6,6 +6,7 @@ import { AppHeader } from './components/app-header.tsx';
 import { CriticalBanner } from './components/critical-banner.tsx';
 import { ErrorNotice } from './components/error-notice.tsx';
 import { ackTokenFromHash } from './critical/critical-model.ts';
+import { ReportDeliveriesPage } from './delivery/report-deliveries-page.tsx';
 import { LiveWorklistProvider } from './live-worklist.tsx';
 import { AckLinkPage } from './pages/ack-link-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
@@ -179,6 +180,8 @@ function Page({
       return <CriticalPage user={user} now={now} />;
     case AppRoute.PeerReview:
       return <PeerReviewPage user={user} />;
+    case AppRoute.ReportDeliveries:
+      return <ReportDeliveriesPage />;
     case AppRoute.Boards:
       return <BoardsPage user={user} />;
   }

@@ -29,6 +29,7 @@ const navItems: {
   { route: AppRoute.Studies, label: 'Studies', shown: () => true },
   { route: AppRoute.PeerReview, label: 'Peer review', shown: (a) => a.read || a.manage },
   { route: AppRoute.Boards, label: 'Boards', shown: (a) => a.boards },
+  { route: AppRoute.ReportDeliveries, label: 'Deliveries', shown: (a) => a.manage },
   { route: AppRoute.Audit, label: 'Audit', shown: (a) => a.admin },
   { route: AppRoute.System, label: 'System', shown: () => true },
 ];

@@ -19,6 +19,7 @@ import { CoordinatorCaseActions } from '../components/coordinator-case-actions.t
 import { CriticalResultsPanel } from '../components/critical-results-panel.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { ReasonDialog } from '../components/reason-dialog.tsx';
+import { SignedReportsPanel } from '../delivery/signed-reports-panel.tsx';
 import { formatInstant } from '../format-instant.ts';
 import { useLiveWorklist } from '../live-worklist.tsx';
 import { type Problem, toProblem } from '../problem.ts';
@@ -289,6 +290,8 @@ export function CasePage({ user, caseId, now }: CasePageProps) {
         ownerId={summary.ownerId}
         onCaseChanged={reload}
       />
+
+      <SignedReportsPanel caseId={caseId} reloadKey={summary.state} />
 
       <CriticalResultsPanel caseId={caseId} user={user} onFlagged={reload} />
 
