@@ -194,6 +194,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       routing,
       access,
       material,
+      notifier: notifications,
       logger: log.child({ component: 'peer-review' }),
     });
     const annotations = new AnnotationService({ db: store.db, clock, audit, worklist });
@@ -203,6 +204,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       clock,
       audit,
       material,
+      notifier: notifications,
       logger: log.child({ component: 'boards' }),
     });
     // Board members see their sessions' cases (case page, images, report, discussion), each view audited.

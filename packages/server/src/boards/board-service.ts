@@ -177,7 +177,7 @@ export class BoardService {
     const members = await this.knownUsers(input.members);
     const id = `B-${randomBytes(5).toString('hex').toUpperCase()}`;
     const now = this.now();
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       await trx
         .insertInto('board_sessions')
         .values({
@@ -250,7 +250,7 @@ export class BoardService {
     const startsAt = this.validSession(merged);
     const members = changes.members ? await this.knownUsers(changes.members) : undefined;
     const before = await this.memberNames(id);
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       await trx
         .updateTable('board_sessions')
         .set({
@@ -303,7 +303,7 @@ export class BoardService {
     this.requireManager(actor);
     const row = await this.session(id);
     const members = await this.memberNames(id);
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       await trx
         .updateTable('board_sessions')
         .set({ cancelled_at: this.now() })
@@ -401,7 +401,7 @@ export class BoardService {
     if (!c) throw new DomainError(404, E.CaseNotFound, 'Case not found', `no case ${input.caseId}`);
     const members = await this.memberNames(id);
     const now = this.now();
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       const last = await trx
         .selectFrom('board_cases')
         .select((eb) => eb.fn.max('position').as('p'))
@@ -450,7 +450,8 @@ export class BoardService {
             usernames: members,
             kind: 'board:case-added',
             title: `A case was added to "${row.title}"`,
-            body: question,
+            // The question may describe the patient: it stays on the session page, not in the notice.
+            body: 'Open the session to see the case and the question for the board.',
             caseId: c.id,
             link: `#/boards/${id}`,
           },
@@ -468,7 +469,7 @@ export class BoardService {
   ): Promise<BoardSessionDetail> {
     this.requireManager(actor);
     await this.session(id);
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       const removed = await trx
         .deleteFrom('board_cases')
         .where('session_id', '=', id)
@@ -501,7 +502,7 @@ export class BoardService {
     const current = (await this.entries(id)).map((e) => e.case_id);
     const problem = checkCaseOrder(current, caseIds);
     if (problem) throw new DomainError(400, E.BadOrder, 'Invalid order', problem);
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       for (const [i, caseId] of caseIds.entries())
         await trx
           .updateTable('board_cases')
@@ -557,7 +558,7 @@ export class BoardService {
       .where('id', '=', caseId)
       .executeTakeFirst();
     const now = this.now();
-    const updated = await this.db.transaction().execute(async (trx) => {
+    const updated = await this.write(async (trx) => {
       const out = await trx
         .updateTable('board_cases')
         .set({
@@ -745,7 +746,7 @@ export class BoardService {
     for (const s of due) {
       const members = await this.memberNames(s.id);
       const count = (await this.entries(s.id)).length;
-      const done = await this.db.transaction().execute(async (trx) => {
+      const done = await this.write(async (trx) => {
         const claimed = await trx
           .updateTable('board_sessions')
           .set({ reminded_at: now })
@@ -957,7 +958,7 @@ export class BoardService {
       patientId: cases.get(caseId)?.patientId ?? null,
       detail: `${caseId} listed at board session ${sessionId}`,
     }));
-    await this.db.transaction().execute((trx) => this.audit.append(trx, events));
+    await this.write((trx) => this.audit.append(trx, events));
   }
 
   /** Managers may open any session; attendees only those they are members of. Refusals are audited. */
@@ -1003,6 +1004,17 @@ export class BoardService {
         'Not allowed',
         'creating and editing board sessions needs board:manage (the coordinator or admin role)',
       );
+  }
+
+  /**
+   * Runs a change in one transaction (its audit rows and notifications inside), then pushes the
+   * notifications it stored to open browsers: only after the commit, so nobody is told of a change that
+   * rolled back.
+   */
+  private async write<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    const out = await this.db.transaction().execute(fn);
+    await this.notifier?.flush?.().catch(() => {});
+    return out;
   }
 
   private now(): number {

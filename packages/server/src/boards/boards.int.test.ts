@@ -233,6 +233,22 @@ for (const sc of await storeCases()) {
       );
       assert.deepEqual((await call(bed, ben, 'GET', `/api/cases/${c1}/boards`)).body.sessions, []);
 
+      // Members were told they are members and of each case added; Ben, not a member, of nothing.
+      const kinds = async (token: string) =>
+        ((await call(bed, token, 'GET', '/api/notifications')).body.items as { kind: string }[]).map(
+          (n) => n.kind,
+        );
+      assert.deepEqual((await kinds(rita)).filter((k) => k.startsWith('board:')).sort(), [
+        'board:case-added',
+        'board:case-added',
+        'board:case-added',
+        'board:member',
+      ]);
+      assert.deepEqual(
+        (await kinds(ben)).filter((k) => k.startsWith('board:')),
+        [],
+      );
+
       // Reminders: once, when the session is within 30 minutes of starting.
       await bed.confer.tick();
       assert.equal(await bed.confer.boards.tick(), 0);
@@ -245,6 +261,7 @@ for (const sc of await storeCases()) {
         .where('id', '=', s.id)
         .executeTakeFirstOrThrow();
       assert.equal(Number(row.reminded_at), bed.clock.now().getTime());
+      assert.equal((await kinds(ada)).filter((k) => k === 'board:starting').length, 1);
 
       const audit = await bed.confer.store.db
         .selectFrom('audit_events')

@@ -202,7 +202,7 @@ export class PeerReviewService {
       targetDays: merged.targetDays,
       anonymise: merged.anonymise,
     };
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       await trx
         .insertInto('peer_review_settings')
         .values({
@@ -317,7 +317,7 @@ export class PeerReviewService {
     const now = this.now();
     const id = reviewIdFor(caseId);
     const reviewer = readers.find((r) => r.id === choice.reviewerId)!;
-    return this.db.transaction().execute(async (trx) => {
+    return this.write(async (trx) => {
       const inserted = await trx
         .insertInto('peer_reviews')
         .values({
@@ -480,7 +480,7 @@ export class PeerReviewService {
     const discrepancy = isDiscrepancy(score, significance);
     const now = this.now();
     const settings = await this.settings();
-    const updated = await this.db.transaction().execute(async (trx) => {
+    const updated = await this.write(async (trx) => {
       const out = await trx
         .updateTable('peer_reviews')
         .set({
@@ -819,7 +819,7 @@ export class PeerReviewService {
     const next = stepDiscrepancy(from, action);
     if (!next.ok)
       throw new DomainError(409, C.DiscrepancyState, 'Not possible now', next.message, { state: from });
-    const out = await this.db.transaction().execute(async (trx) => {
+    const out = await this.write(async (trx) => {
       const updated = await trx
         .updateTable('peer_reviews')
         .set({ ...set, discrepancy_state: next.state })
@@ -963,6 +963,17 @@ export class PeerReviewService {
     return users
       .filter((u) => !u.disabled && can(u.roles, Permission.PeerReviewManage))
       .map((u) => u.username);
+  }
+
+  /**
+   * Runs a change in one transaction (its audit rows and notifications inside), then pushes the
+   * notifications it stored to open browsers: only after the commit, so nobody is told of a change that
+   * rolled back.
+   */
+  private async write<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    const out = await this.db.transaction().execute(fn);
+    await this.notifier?.flush?.().catch(() => {});
+    return out;
   }
 
   private now(): number {

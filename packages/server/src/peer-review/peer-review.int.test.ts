@@ -69,6 +69,16 @@ async function signedCase(bed: WorklistBed, username: string): Promise<string> {
   return caseId;
 }
 
+/** The kinds and titles of a user's in-app notifications, newest first. */
+async function notices(
+  bed: WorklistBed,
+  token: string,
+): Promise<{ kind: string; title: string; body: string | null; link: string | null }[]> {
+  const r = await call(bed, token, 'GET', '/api/notifications');
+  assert.equal(r.status, 200, r.text);
+  return r.body.items as { kind: string; title: string; body: string | null; link: string | null }[];
+}
+
 async function people(bed: WorklistBed) {
   return {
     ada: await bed.token('ada', ['radiologist']),
@@ -131,6 +141,10 @@ for (const sc of await storeCases()) {
       const review = reviews[0]!;
       const reviewerName = review.reviewer!.id === 'r-ben' ? 'ben' : 'cy';
       const reviewerToken = reviewerName === 'ben' ? p.ben : p.cy;
+      // Each reviewer was told in the app of each review assigned to them.
+      const assigned = (await notices(bed, reviewerToken)).filter((n) => n.kind === 'peer-review:assigned');
+      assert.equal(assigned.length, reviews.filter((r) => r.reviewer?.id === review.reviewer?.id).length);
+      assert.ok(assigned.some((n) => n.link === `#/peer-review?review=${review.id}`));
       const mine = await call(bed, reviewerToken, 'GET', '/api/peer-review/mine');
       assert.equal(mine.status, 200, mine.text);
       assert.ok((mine.body.reviews as PeerReviewView[]).some((r) => r.id === review.id));
@@ -173,6 +187,11 @@ for (const sc of await storeCases()) {
       });
       assert.equal(again.status, 409);
 
+      // The original reader is told at once, without the reviewer's name.
+      const told = (await notices(bed, p.ada)).find((n) => n.kind === 'peer-review:discrepancy');
+      assert.ok(told, 'the original reader is notified of the discrepancy');
+      assert.match(told.title, /\(3b\)/);
+      assert.doesNotMatch(`${told.title} ${told.body}`, /Ben|Cy|r-ben|r-cy/);
       // The original reader sees the discrepancy, not who scored it, and answers.
       const disc = await call(bed, p.ada, 'GET', '/api/peer-review/discrepancies/mine');
       assert.equal(disc.status, 200, disc.text);
@@ -201,6 +220,12 @@ for (const sc of await storeCases()) {
       assert.equal(answered.status, 200, answered.text);
       assert.equal((answered.body.review as PeerReviewView).discrepancy?.state, 'responded');
 
+      assert.ok(
+        (await notices(bed, p.lead)).some(
+          (n) => n.kind === 'peer-review:response' && /disagrees/.test(n.title),
+        ),
+        'quality leads are told of the answer',
+      );
       // Only a quality lead escalates and closes.
       assert.equal(
         (await call(bed, p.ada, 'POST', `/api/peer-review/reviews/${review.id}/close`, {})).status,
@@ -219,6 +244,7 @@ for (const sc of await storeCases()) {
       assert.equal(c.discrepancy?.state, 'closed');
       assert.equal(c.reviewer?.id, review.reviewer!.id, 'the lead sees both names');
       assert.equal(c.originalReader?.id, 'r-ada');
+      assert.ok((await notices(bed, p.ada)).some((n) => n.kind === 'peer-review:closed'));
       const closedAgain = await call(bed, p.lead, 'POST', `/api/peer-review/reviews/${review.id}/close`, {});
       assert.equal(closedAgain.status, 409);
       assert.equal(closedAgain.body.code, 'CONFER_ERR_DISCREPANCY_STATE');

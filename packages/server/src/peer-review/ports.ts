@@ -21,6 +21,8 @@ export interface NoticeInput {
 /** Sends in-app notifications; stored inside the caller's transaction when one is passed. */
 export interface Notifier {
   notify(input: NoticeInput, trx?: Transaction<Database>): Promise<unknown>;
+  /** Pushes what was stored to open browsers; called after the commit. */
+  flush?(): Promise<void>;
 }
 
 /** The signed report of a case, as a board or a reviewer reads it. */
