@@ -240,6 +240,46 @@ test('a reader writes a templated report, signs it final with her password, adds
     assert.equal(await report.locator('.report-diff del.diff-removed').count(), 0);
     await shot(page, 'report-history-diff.png');
 
+    // A coordinator manages templates: a mistake is shown with its JSON path, the fix is saved.
+    await confer.access.createUser({
+      username: 'cora',
+      password: 'cora-password-e2e',
+      roles: ['coordinator'],
+    });
+    const cora = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+    await cora.goto(`${confer.httpUrl}/`);
+    await cora.getByLabel('Username').fill('cora');
+    await cora.getByLabel('Password').fill('cora-password-e2e');
+    await cora.getByRole('button', { name: 'Sign in' }).click();
+    await cora.getByRole('link', { name: 'Templates' }).click();
+    await cora.getByRole('heading', { name: 'Report templates' }).waitFor();
+    await cora
+      .getByRole('cell', { name: /CT head/ })
+      .first()
+      .waitFor();
+    await cora.getByRole('button', { name: 'New template' }).click();
+    const json = cora.getByLabel(/^Template \(JSON/);
+    const knee = {
+      id: 'mr-knee',
+      name: 'MR knee',
+      title: 'MRI knee',
+      match: { modalities: ['MR'], bodyParts: ['KNEE'] },
+      sections: [{ id: 'menisci', title: 'Menisci', kind: 'multi' }],
+      impression: {},
+    };
+    await json.fill(JSON.stringify(knee, null, 2));
+    await cora.getByRole('button', { name: 'Create template' }).click();
+    await cora.getByRole('alert').filter({ hasText: 'sections[0].choices' }).waitFor();
+    await shot(cora, 'report-templates-error.png');
+    knee.sections[0] = {
+      ...knee.sections[0]!,
+      choices: [{ id: 'intact', label: 'Intact', phrase: 'The menisci are intact.' }],
+    } as (typeof knee.sections)[number];
+    await json.fill(JSON.stringify(knee, null, 2));
+    await cora.getByRole('button', { name: 'Create template' }).click();
+    await cora.getByRole('cell', { name: /MR knee/ }).waitFor();
+    assert.ok(await confer.reports.templates.get('mr-knee'));
+
     // The report's times are the case's handoffs.
     const detail = (await (
       await fetch(`${confer.httpUrl}/api/cases/${caseId}`, {

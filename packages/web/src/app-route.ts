@@ -16,6 +16,8 @@ export const AppRoute = {
   Consults: 'consults',
   /** Critical results: the dashboard or one's own, and `#/critical/<id>` for one result. */
   Critical: 'critical',
+  /** Report templates (list for readers, editor for report managers). */
+  ReportTemplates: 'report-templates',
   PeerReview: 'peer-review',
   Boards: 'boards',
   /** Where signed reports went (HL7, FHIR), failures first, with the retry command. */

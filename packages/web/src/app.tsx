@@ -22,6 +22,7 @@ import { StudiesPage } from './pages/studies-page.tsx';
 import { SystemPage } from './pages/system-page.tsx';
 import { WorklistPage } from './pages/worklist-page.tsx';
 import { type Problem, toProblem } from './problem.ts';
+import { ReportTemplatesPage } from './report/report-templates-page.tsx';
 
 const SessionPhase = {
   Checking: 'checking',
@@ -176,6 +177,8 @@ function Page({
       return <SystemPage />;
     case AppRoute.Consults:
       return <ConsultsPage user={user} now={now} />;
+    case AppRoute.ReportTemplates:
+      return <ReportTemplatesPage user={user} />;
     case AppRoute.Critical:
       return <CriticalPage user={user} now={now} />;
     case AppRoute.PeerReview:

@@ -26,6 +26,7 @@ const navItems: {
     label: 'Critical results',
     shown: (a, roles) => a.manage || roles.includes('referrer'),
   },
+  { route: AppRoute.ReportTemplates, label: 'Templates', shown: (a) => a.manage },
   { route: AppRoute.Studies, label: 'Studies', shown: () => true },
   { route: AppRoute.PeerReview, label: 'Peer review', shown: (a) => a.read || a.manage },
   { route: AppRoute.Boards, label: 'Boards', shown: (a) => a.boards },

@@ -155,3 +155,24 @@ export async function caseAnnotations(caseId: string, signal?: AbortSignal): Pro
     throw error;
   }
 }
+
+/** Creates (`create`) or replaces a template; a 422 problem lists every error with its JSON path. */
+export function saveTemplate(doc: unknown, mode: 'create' | 'replace', id?: string): Promise<StoredTemplate> {
+  return mode === 'create'
+    ? call('/api/report-templates', { method: 'POST', body: doc })
+    : call(`/api/report-templates/${enc(id ?? '')}`, { method: 'PUT', body: doc });
+}
+
+export async function deleteTemplate(id: string): Promise<void> {
+  const response = await fetch(`/api/report-templates/${enc(id)}`, {
+    method: 'DELETE',
+    credentials: 'same-origin',
+    headers: { Accept: 'application/problem+json' },
+  }).catch(() => {
+    throw new ProblemError(networkProblem());
+  });
+  if (!response.ok)
+    throw new ProblemError(
+      problemFromResponse(response.status, response.headers.get('Content-Type'), await response.text()),
+    );
+}
