@@ -31,6 +31,7 @@ import { NotificationService } from './notifications/notification-service.ts';
 import { caseMaterialFrom } from './peer-review/case-material.ts';
 import { PeerReviewService } from './peer-review/peer-review-service.ts';
 import { flagCriticalFindings } from './reporting/critical-findings.ts';
+import { announceDeliveryFailures } from './reporting/delivery-announcer.ts';
 import { ReportReader } from './reporting/delivery-report-reader.ts';
 import { DELIVERY_CHANNEL, ReportDeliveryService } from './reporting/delivery-service.ts';
 import type { ReportOutbox } from './reporting/report-outbox.ts';
@@ -161,6 +162,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       settings: config.reportDelivery,
       logger: log.child({ component: 'report-delivery' }),
       notifyOtherNodes: postgres,
+      announceFailure: announceDeliveryFailures(store.db, notifications),
     });
     cleanup.unshift(() => deliveries.close());
     const reportOutputs = new ReportReader({ db: store.db, audit, worklist, deliveries });

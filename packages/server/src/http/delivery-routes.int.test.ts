@@ -273,6 +273,20 @@ for (const sc of await storeCases()) {
         assert.equal(failed[0].reportVersion, 3);
         assert.equal(failed[0].kind, 'addendum');
         assert.match(failed[0].lastError, /^AE: Unknown patient & order/);
+        // Coordinators were told, without the receiver's text (it can echo patient details).
+        const inbox = json(await call(bed, 'GET', '/api/notifications', coord));
+        const told = inbox.items.find((n: { kind: string }) => n.kind === 'report-delivery');
+        assert.ok(told, JSON.stringify(inbox));
+        assert.equal(told.title, 'Report not delivered to main-ris');
+        assert.equal(told.caseId, caseId);
+        assert.equal(told.link, '#/report-deliveries');
+        assert.doesNotMatch(told.body, /Unknown patient/);
+        assert.equal(
+          json(await call(bed, 'GET', '/api/notifications', ada)).items.filter(
+            (n: { kind: string }) => n.kind === 'report-delivery',
+          ).length,
+          0,
+        );
         const forbidden = await call(bed, 'GET', '/api/report-deliveries?state=failed', ada);
         assert.equal(forbidden.statusCode, 403);
         assert.equal(json(forbidden).code, 'CONFER_ERR_FORBIDDEN');
