@@ -51,6 +51,12 @@ export interface RetrieveInput {
 /** Placeholders the compiled instance queries carry where the UIDs go (no UID has a NUL in it). */
 const SLOT = { study: '\u0000study', series: '\u0000series', instance: '\u0000instance' } as const;
 
+/** How long, and how many, instance rows of a series-level retrieve are kept for its frame requests. */
+const RECENT_ROWS_MS = 60_000;
+const RECENT_ROWS_MAX = 5000;
+
+const recentKey = (study: string, series: string, sop: string) => `${study}\u0000${series}\u0000${sop}`;
+
 interface InstanceRow {
   study_uid: string;
   series_uid: string;
@@ -74,10 +80,19 @@ export class ArchiveRetrieveService {
   private readonly audit: AuditGroupCommit;
   /** Pixel data requests: one durable record per caller, series and window (see FrameAccessAudit). */
   private readonly frameAudit: FrameAccessAudit;
+  private readonly clock: Clock;
+  /**
+   * Instance rows a series-level retrieve (a viewer's metadata request) just read, for the frame requests of
+   * the same series that follow, by study, series and SOP Instance UID. Safe because a stored instance's row
+   * never changes (ingest inserts; nothing updates or deletes instances); a feature that deletes or moves
+   * instances must evict them here. Entries live RECENT_ROWS_MS and at most RECENT_ROWS_MAX are kept.
+   */
+  private readonly recent = new Map<string, { row: InstanceRow; at: number }>();
 
   constructor(deps: { db: Kysely<Database>; blobs: BlobStore; audit: AuditLog; clock: Clock }) {
     this.db = deps.db;
     this.blobs = deps.blobs;
+    this.clock = deps.clock;
     this.audit = new AuditGroupCommit(deps.db, deps.audit);
     this.frameAudit = new FrameAccessAudit({ sink: this.audit, clock: deps.clock });
   }
@@ -149,6 +164,28 @@ export class ArchiveRetrieveService {
    * and run with new values (a viewer asks for hundreds of frames a second, each an instance lookup).
    */
   private async select(input: RetrieveInput): Promise<InstanceRow[]> {
+    const now = this.clock.now().getTime();
+    if (input.seriesUid && input.sopInstanceUid) {
+      const hit = this.recent.get(recentKey(input.studyUid, input.seriesUid, input.sopInstanceUid));
+      if (hit && now - hit.at < RECENT_ROWS_MS) return [hit.row];
+    }
+    const rows = await this.query(input);
+    if (input.seriesUid && !input.sopInstanceUid && rows.length <= RECENT_ROWS_MAX) {
+      for (const row of rows) {
+        const k = recentKey(row.study_uid, row.series_uid, row.sop_instance_uid);
+        // Deleted first, so the Map's order stays the order of last use and the oldest go first.
+        this.recent.delete(k);
+        this.recent.set(k, { row, at: now });
+      }
+      for (const k of this.recent.keys()) {
+        if (this.recent.size <= RECENT_ROWS_MAX) break;
+        this.recent.delete(k);
+      }
+    }
+    return rows;
+  }
+
+  private async query(input: RetrieveInput): Promise<InstanceRow[]> {
     const key = `${input.seriesUid ? 'se' : ''}${input.sopInstanceUid ? 'i' : ''}`;
     let compiled = this.compiled.get(key);
     if (!compiled) {
