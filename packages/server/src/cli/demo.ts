@@ -1,6 +1,7 @@
 import type { Clock } from '@confer/core';
 import { Role } from '@confer/core';
 import type { Actor } from '../archive/ports.ts';
+import { seedDemoReviewAndBoard } from '../boards/demo-seed.ts';
 import type { SiteConfig } from '../config/config.ts';
 import { type CriticalConfig, validateCriticalConfig } from '../critical/critical-config.ts';
 import { demoReaderUsers, demoRoutingConfig } from '../demo/network.ts';
@@ -139,4 +140,16 @@ export async function seedDemoTemplates(confer: ConferHandle): Promise<number> {
     added++;
   }
   return added;
+}
+
+/**
+ * Peer review sampling settings and one upcoming board session for the demo; the returned `fill()` adds two
+ * cases to the session once the streamed studies have become cases (serve calls it on its timer).
+ */
+export function seedDemoBoards(confer: ConferHandle, clock: Clock) {
+  return seedDemoReviewAndBoard(
+    { db: confer.store.db, peerReview: confer.peerReview, boards: confer.boards },
+    clock,
+    ['coordinator', DEMO_HUMAN_READER, DEMO_CLINICIANS[0].username],
+  );
 }

@@ -13,6 +13,7 @@ import {
   DEMO_PASSWORD,
   demoCriticalConfig,
   demoSites,
+  seedDemoBoards,
   seedDemoStudies,
   seedDemoWorklist,
 } from './demo.ts';
@@ -50,8 +51,10 @@ export async function serve(config: ConferConfig): Promise<void> {
   }
   let streamer: DemoStreamer | undefined;
   let simulation: NodeJS.Timeout | undefined;
+  let demoBoard: Awaited<ReturnType<typeof seedDemoBoards>> | undefined;
   if (config.demo) {
     const seeded = await seedDemoWorklist(confer, systemClock);
+    demoBoard = await seedDemoBoards(confer, systemClock);
     lines.splice(
       -1,
       0,
@@ -59,6 +62,7 @@ export async function serve(config: ConferConfig): Promise<void> {
       `             routing: the demo network${seeded.routingVersion ? ' (routing version 1, just created)' : ''}; worklist at ${confer.httpUrl}/worklist`,
       `             sign in as "${DEMO_HUMAN_READER}" (a reader left to you) or "coordinator", password "${DEMO_PASSWORD}"; the other dr.* readers read on their own`,
       '             critical results go to "dr.clinician", then "dr.backup", "dr.emergency", "dr.chief" (same password); see #/critical',
+      '             peer review samples 20 % of finalised cases (#/peer-review); a tumour board meets tomorrow 08:00 London (#/boards)',
       config.demoStudiesPerHour > 0
         ? `             ${config.demoStudiesPerHour} synthetic studies/hour arrive over DICOM (CONFER_DEMO_STUDIES_PER_HOUR; 0 stops them)`
         : '             no studies are streamed (CONFER_DEMO_STUDIES_PER_HOUR=0)',
@@ -105,6 +109,9 @@ export async function serve(config: ConferConfig): Promise<void> {
     simulation = setInterval(() => {
       if (stepping) return;
       stepping = true;
+      void demoBoard
+        ?.fill()
+        .catch((err: Error) => logger.warn({ err: err.message }, 'demo board: adding cases failed'));
       readers
         .step()
         .catch((err: Error) => logger.warn({ err: err.message }, 'simulated readers failed; will retry'))
