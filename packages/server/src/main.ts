@@ -218,6 +218,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       worklist,
       routing,
       policy: config.consults,
+      notifier: notifications,
       logger: log.child({ component: 'consults' }),
     });
     const reports = new ReportService({

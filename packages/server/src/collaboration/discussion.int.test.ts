@@ -183,9 +183,34 @@ for (const c of await storeCases()) {
         );
 
         assert.equal((await app.inject({ url, headers: bearer(ada) })).statusCode, 403);
+        const notified = async (username: string) =>
+          store.db
+            .selectFrom('notifications')
+            .select(['kind', 'title', 'link'])
+            .where('username', '=', username)
+            .execute();
+        assert.deepEqual(await notified('ada'), [], 'a refused comment notifies nobody');
         const shared = await post(ben, '@ada you read a lot of these, agree? @Rita FYI', ['ada', 'rita']);
         assert.equal(shared.statusCode, 201, shared.body);
         assert.deepEqual(shared.json().mentions, ['ada', 'rita']);
+        for (const who of ['ada', 'rita']) {
+          const n = await notified(who);
+          assert.equal(n.length, 1, `${who} is notified once`);
+          assert.equal(n[0]!.kind, 'mention');
+          assert.equal(n[0]!.title, `ben mentioned you on case ${caseId}`);
+          assert.equal(n[0]!.link, `#/cases/${caseId}?comment=${shared.json().id}`);
+        }
+        // An edit notifies only people it newly mentions; mentioning oneself notifies nobody.
+        const edited = await app.inject({
+          method: 'PATCH',
+          url: `${url}/${shared.json().id}`,
+          headers: bearer(ben),
+          payload: { body: '@ada @rita @olive @ben agree?' },
+        });
+        assert.equal(edited.statusCode, 200, edited.body);
+        assert.equal((await notified('ada')).length, 1);
+        assert.equal((await notified('olive')).length, 1);
+        assert.deepEqual(await notified('ben'), []);
         // Shared: both may now read the discussion, and Ada the case itself.
         assert.equal((await app.inject({ url, headers: bearer(ada) })).statusCode, 200);
         assert.equal(

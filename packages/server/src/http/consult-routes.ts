@@ -1,5 +1,5 @@
 import type { ConsultKind, ConsultTarget, Priority } from '@confer/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConsultService } from '../consult/consult-service.ts';
 import { originOf, requireActor } from './authenticate.ts';
 
@@ -32,6 +32,10 @@ const consult = {
   required: ['id', 'caseId', 'kind', 'urgency', 'state', 'question', 'requestedBy', 'requestedAt', 'dueAt'],
   additionalProperties: true,
 } as const;
+
+async function emptyBodyAllowed(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}
 
 interface RequestBody {
   kind?: ConsultKind;
@@ -182,6 +186,8 @@ export function consultRoutes(deps: ConsultRouteDeps) {
     app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
       '/api/consults/:id/decline',
       {
+        // The reason is optional: a bare POST (no body at all) is an empty one.
+        preValidation: emptyBodyAllowed,
         schema: {
           tags: ['consults'],
           summary: 'Decline a consult routed to you; it is routed again without you',
@@ -232,6 +238,8 @@ export function consultRoutes(deps: ConsultRouteDeps) {
     app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
       '/api/consults/:id/cancel',
       {
+        // The reason is optional: a bare POST (no body at all) is an empty one.
+        preValidation: emptyBodyAllowed,
         schema: {
           tags: ['consults'],
           summary: 'Cancel a consult (its requester or a coordinator)',

@@ -12,6 +12,7 @@ import { formatInstant } from '../format-instant.ts';
 import { type Problem, toProblem } from '../problem.ts';
 import { formatCompactTime } from '../time-format.ts';
 import { ErrorNotice } from './error-notice.tsx';
+import { ReasonDialog } from './reason-dialog.tsx';
 import '../collaboration.css';
 
 interface ConsultPanelProps {
@@ -173,6 +174,7 @@ function ConsultantActions({
   onChanged: (k: ConsultView) => void;
 }) {
   const [answer, setAnswer] = useState('');
+  const [declining, setDeclining] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
   const fieldId = useId();
@@ -191,48 +193,66 @@ function ConsultantActions({
   }
 
   return (
-    <form
-      className="consult-actions"
-      onSubmit={(e: FormEvent) => {
-        e.preventDefault();
-        if (answer.trim()) void act('answer', { text: answer });
-      }}
-    >
-      <div className="field">
-        <label htmlFor={fieldId}>Your answer</label>
-        <textarea
-          id={fieldId}
-          rows={3}
-          maxLength={10_000}
-          value={answer}
-          onChange={(e) => setAnswer(e.target.value)}
-        />
-      </div>
-      {problem && <ErrorNotice problem={problem} />}
-      <div className="form-actions">
-        <button type="submit" className="button button-primary" disabled={busy || answer.trim() === ''}>
-          Send answer
-        </button>
-        {k.state === 'requested' && (
+    <>
+      <form
+        className="consult-actions"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          if (answer.trim()) void act('answer', { text: answer });
+        }}
+      >
+        <div className="field">
+          <label htmlFor={fieldId}>Your answer</label>
+          <textarea
+            id={fieldId}
+            rows={3}
+            maxLength={10_000}
+            value={answer}
+            onChange={(e) => setAnswer(e.target.value)}
+          />
+        </div>
+        {problem && <ErrorNotice problem={problem} />}
+        <div className="form-actions">
+          <button type="submit" className="button button-primary" disabled={busy || answer.trim() === ''}>
+            Send answer
+          </button>
+          {k.state === 'requested' && (
+            <button
+              type="button"
+              className="button button-secondary"
+              disabled={busy}
+              onClick={() => void act('accept')}
+            >
+              Accept
+            </button>
+          )}
           <button
             type="button"
-            className="button button-secondary"
+            className="button button-quiet"
             disabled={busy}
-            onClick={() => void act('accept')}
+            onClick={() => setDeclining(true)}
           >
-            Accept
+            Decline…
           </button>
-        )}
-        <button
-          type="button"
-          className="button button-quiet"
-          disabled={busy}
-          onClick={() => void act('decline', { reason: answer.trim() || 'declined' })}
-        >
-          Decline
-        </button>
-      </div>
-    </form>
+        </div>
+      </form>
+      <ReasonDialog
+        open={declining}
+        title="Decline the consult"
+        description={
+          <p>Confer routes it to another eligible reader, leaving you out, and tells the requester.</p>
+        }
+        label="Reason"
+        required={false}
+        confirmLabel="Decline"
+        busy={busy}
+        onCancel={() => setDeclining(false)}
+        onConfirm={async (reason) => {
+          await act('decline', reason ? { reason } : {});
+          setDeclining(false);
+        }}
+      />
+    </>
   );
 }
 
