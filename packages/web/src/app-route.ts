@@ -22,6 +22,8 @@ export const AppRoute = {
   Boards: 'boards',
   /** Where signed reports went (HL7, FHIR), failures first, with the retry command. */
   ReportDeliveries: 'report-deliveries',
+  /** The image viewer: `#/cases/<id>/viewer` for a case, `#/viewer?study=<uid>` for a bare study. */
+  Viewer: 'viewer',
 } as const;
 
 export type AppRoute = (typeof AppRoute)[keyof typeof AppRoute];
@@ -42,7 +44,7 @@ export function parseLocation(hash: string): AppLocation {
   const queryAt = fragment.indexOf('?');
   const path = queryAt < 0 ? fragment : fragment.slice(0, queryAt);
   const params = new URLSearchParams(queryAt < 0 ? '' : fragment.slice(queryAt + 1));
-  const [name = '', id = ''] = path.split('/');
+  const [name = '', id = '', sub = ''] = path.split('/');
   if (!routes.has(name)) return { route: null, caseId: null, params };
   if (name === AppRoute.Case) {
     let caseId: string | null = null;
@@ -51,6 +53,7 @@ export function parseLocation(hash: string): AppLocation {
     } catch {
       caseId = null;
     }
+    if (caseId !== null && sub === AppRoute.Viewer) return { route: AppRoute.Viewer, caseId, params };
     return caseId === null ? { route: null, caseId: null, params } : { route: AppRoute.Case, caseId, params };
   }
   return { route: name as AppRoute, caseId: null, params };
@@ -60,6 +63,12 @@ export function parseLocation(hash: string): AppLocation {
 export function hrefFor(route: Exclude<AppRoute, typeof AppRoute.Case>, params?: URLSearchParams): string {
   const query = params?.toString() ?? '';
   return `#/${route}${query === '' ? '' : `?${query}`}`;
+}
+
+/** The viewer on a case's study, optionally opened on one annotation. */
+export function viewerHref(caseId: string, annotationId?: string): string {
+  const query = annotationId ? `?annotation=${encodeURIComponent(annotationId)}` : '';
+  return `#/${AppRoute.Case}/${encodeURIComponent(caseId)}/${AppRoute.Viewer}${query}`;
 }
 
 /** The link for a case's page. */

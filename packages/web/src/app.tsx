@@ -1,4 +1,4 @@
-import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { abilitiesOf, type User } from './api-client.ts';
 import { useApi } from './api-context.ts';
 import { type AppLocation, AppRoute, useAppLocation } from './app-route.ts';
@@ -23,6 +23,9 @@ import { SystemPage } from './pages/system-page.tsx';
 import { WorklistPage } from './pages/worklist-page.tsx';
 import { type Problem, toProblem } from './problem.ts';
 import { ReportTemplatesPage } from './report/report-templates-page.tsx';
+
+// The viewer carries Cornerstone and its codecs: a chunk of its own, fetched only when a viewer opens.
+const ViewerPage = lazy(() => import('./pages/viewer-page.tsx'));
 
 const SessionPhase = {
   Checking: 'checking',
@@ -187,6 +190,12 @@ function Page({
       return <ReportDeliveriesPage />;
     case AppRoute.Boards:
       return <BoardsPage user={user} />;
+    case AppRoute.Viewer:
+      return (
+        <Suspense fallback={<p role="status">Loading the viewer…</p>}>
+          <ViewerPage user={user} caseId={location.caseId} params={location.params} />
+        </Suspense>
+      );
   }
 }
 

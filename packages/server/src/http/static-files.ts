@@ -1,6 +1,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import type { FastifyReply } from 'fastify';
+import { VIEWER_STYLE_SOURCES } from './viewer-csp.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -29,7 +30,8 @@ export function serveWebFile(root: string, path: string, reply: FastifyReply): F
   reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
   reply.header(
     'content-security-policy',
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'",
+    // The viewer's image codecs are WebAssembly ('wasm-unsafe-eval') decoding in module workers.
+    `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' ${VIEWER_STYLE_SOURCES}; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'`,
   );
   return reply.type(TYPES[extname(target)] ?? 'application/octet-stream').send(createReadStream(target));
 }

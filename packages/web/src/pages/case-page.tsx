@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { abilitiesOf, type CaseActionName, type User } from '../api-client.ts';
 import { useApi } from '../api-context.ts';
-import { caseHref, navigate, worklistHref } from '../app-route.ts';
+import { caseHref, navigate, viewerHref, worklistHref } from '../app-route.ts';
 import { allowedActions, type Caller, CaseAction, claimBlocker } from '../case-actions.ts';
 import { patientDisplayName, procedureText } from '../case-display.ts';
 import { PriorityCell, SlaCell, StateBadge } from '../components/case-badges.tsx';
@@ -158,6 +158,11 @@ export function CasePage({ user, caseId, now }: CasePageProps) {
           <dt>Pathway</dt>
           <dd>{summary.pathway ?? '—'}</dd>
         </dl>
+        <p>
+          <a className="button button-primary" href={viewerHref(summary.id)}>
+            Open viewer
+          </a>
+        </p>
         <div className="case-status">
           <div className="status-item">
             <span className="status-label">Priority</span>

@@ -48,7 +48,9 @@ test("a region carries Cornerstone's pixel statistics, HU kept as the unit", () 
             [1, 0, 7],
           ],
         },
-        cachedStats: { 'imageId:x': { area: 3.14, mean: 42.5, stdDev: 3, max: 50, min: 30, modalityUnit: 'HU' } },
+        cachedStats: {
+          'imageId:x': { area: 3.14, mean: 42.5, stdDev: 3, max: 50, min: 30, modalityUnit: 'HU' },
+        },
       },
     },
     image,
@@ -60,7 +62,11 @@ test("a region carries Cornerstone's pixel statistics, HU kept as the unit", () 
 
 test('tools Confer does not save are left alone; saved points go back to world space', () => {
   assert.equal(
-    toNewAnnotation({ metadata: { toolName: 'Probe' }, data: { handles: { points: [] } } }, image, worldToImage),
+    toNewAnnotation(
+      { metadata: { toolName: 'Probe' }, data: { handles: { points: [] } } },
+      image,
+      worldToImage,
+    ),
     undefined,
   );
   assert.equal(conferToolOf('RectangleROI'), 'rectangle');

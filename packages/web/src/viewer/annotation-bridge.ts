@@ -15,7 +15,8 @@ export const CORNERSTONE_TOOL: Record<AnnotationTool, string> = {
 };
 
 export function conferToolOf(toolName: string): AnnotationTool | undefined {
-  for (const [tool, name] of Object.entries(CORNERSTONE_TOOL)) if (name === toolName) return tool as AnnotationTool;
+  for (const [tool, name] of Object.entries(CORNERSTONE_TOOL))
+    if (name === toolName) return tool as AnnotationTool;
   return undefined;
 }
 
@@ -83,5 +84,8 @@ export function toWorldPoints(
 
 /** Two geometries are the same drawing when every point is within a hundredth of a pixel. */
 export function samePoints(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): boolean {
-  return a.length === b.length && a.every((p, i) => Math.abs(p[0]! - b[i]![0]!) < 0.01 && Math.abs(p[1]! - b[i]![1]!) < 0.01);
+  return (
+    a.length === b.length &&
+    a.every((p, i) => Math.abs(p[0]! - b[i]![0]!) < 0.01 && Math.abs(p[1]! - b[i]![1]!) < 0.01)
+  );
 }

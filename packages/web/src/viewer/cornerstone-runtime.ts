@@ -2,8 +2,8 @@
 // (its codecs are WebAssembly files that the build copies to /codecs/), and the tools the viewer offers.
 
 import {
-  init as coreInit,
   Enums as CoreEnums,
+  init as coreInit,
   eventTarget,
   imageLoader,
   metaData,
@@ -105,7 +105,11 @@ export function initCornerstone(): Promise<void> {
  * `multipart/related; type=application/octet-stream; transfer-syntax=*`, which Confer answers with each
  * frame in its stored syntax, compressed or not.
  */
-export function imageIdOf(studyUid: string, seriesUid: string, slice: Pick<StackSlice, 'sopInstanceUid' | 'frameNumber'>) {
+export function imageIdOf(
+  studyUid: string,
+  seriesUid: string,
+  slice: Pick<StackSlice, 'sopInstanceUid' | 'frameNumber'>,
+) {
   const base = `${window.location.origin}/dicomweb/studies/${studyUid}/series/${seriesUid}/instances/${slice.sopInstanceUid}`;
   return `wadors:${base}/frames/${slice.frameNumber}`;
 }
@@ -151,8 +155,10 @@ export function setPrimaryTool(groupId: string, tool: string): void {
   if (current === tool) return;
   if (current) {
     if (MEASURE_TOOLS.includes(current)) group.setToolPassive(current);
-    else if (current === PanTool.toolName) group.setToolActive(current, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
-    else if (current === ZoomTool.toolName) group.setToolActive(current, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
+    else if (current === PanTool.toolName)
+      group.setToolActive(current, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
+    else if (current === ZoomTool.toolName)
+      group.setToolActive(current, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
     else group.setToolPassive(current);
   }
   group.setToolActive(tool, { bindings: [{ mouseButton: MouseBindings.Primary }] });

@@ -5,7 +5,12 @@ import type { User } from '../api-client.ts';
 import { caseHref } from '../app-route.ts';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { type Problem, toProblem } from '../problem.ts';
-import { type CornerstoneAnnotationLike, CORNERSTONE_TOOL, samePoints, toNewAnnotation } from './annotation-bridge.ts';
+import {
+  CORNERSTONE_TOOL,
+  type CornerstoneAnnotationLike,
+  samePoints,
+  toNewAnnotation,
+} from './annotation-bridge.ts';
 import {
   annotation as csAnnotation,
   eventTarget,
@@ -20,11 +25,17 @@ import {
   ViewerTool,
   worldToImage,
 } from './cornerstone-runtime.ts';
+import { SeriesList, type SeriesSummary } from './series-list.tsx';
 import { cross, mapSliceIndex, SyncMode, syncModeOf } from './stack-geometry.ts';
-import { type SeriesSummary, SeriesList } from './series-list.tsx';
 import { useCaseAnnotations } from './use-case-annotations.ts';
 import { type SeriesStack, useSeriesStack } from './use-series-stack.ts';
-import { type DicomJson, dicomString, type SavedAnnotation, type SrExportResult, viewerApi } from './viewer-api.ts';
+import {
+  type DicomJson,
+  dicomString,
+  type SavedAnnotation,
+  type SrExportResult,
+  viewerApi,
+} from './viewer-api.ts';
 import { type PaneImage, stackViewport, toolGroupIdOf, ViewerPane } from './viewer-pane.tsx';
 import { headerPresets, presetsFor, voiRangeOf, type WindowPreset } from './window-presets.ts';
 
@@ -70,7 +81,10 @@ function defaultSeries(list: SeriesSummary[]): SeriesSummary | undefined {
 }
 
 /** The prior's series that best matches the current one: same modality, then the closest description. */
-function matchingSeries(list: SeriesSummary[], current: SeriesSummary | undefined): SeriesSummary | undefined {
+function matchingSeries(
+  list: SeriesSummary[],
+  current: SeriesSummary | undefined,
+): SeriesSummary | undefined {
   const images = list.filter((s) => !['SR', 'PR', 'KO', 'DOC'].includes(s.modality));
   const same = images.filter((s) => s.modality === current?.modality);
   const byDescription = same.find((s) => s.description && s.description === current?.description);
@@ -84,7 +98,9 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
   const [mainSeries, setMainSeries] = useState<string | null>(null);
   const [study, setStudy] = useState<DicomJson | null>(null);
   const [priors, setPriors] = useState<DicomJson[] | null>(null);
-  const [prior, setPrior] = useState<{ studyUid: string; series: SeriesSummary[]; seriesUid: string } | null>(null);
+  const [prior, setPrior] = useState<{ studyUid: string; series: SeriesSummary[]; seriesUid: string } | null>(
+    null,
+  );
   const [sync, setSync] = useState(true);
   const [tool, setTool] = useState<string>(ViewerTool.WindowLevel);
   const [active, setActive] = useState<string>(MAIN);
@@ -140,8 +156,12 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
 
   // Priors: the patient's other studies, by Patient ID and its issuer.
   useEffect(() => {
-    const patientId = dicomString(study ?? undefined, '00100020');
-    if (!patientId) return;
+    if (!study) return;
+    const patientId = dicomString(study, '00100020');
+    if (!patientId) {
+      setPriors([]);
+      return;
+    }
     const controller = new AbortController();
     const params = new URLSearchParams({
       PatientID: patientId,
@@ -174,6 +194,7 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
   // --------------------------------------------------------------- deep link to an annotation
 
   const focusDone = useRef(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: panesReady (and the list) re-run it once a pane shows a new series
   useEffect(() => {
     if (!focusAnnotationId || focusDone.current) return;
     const a = annotations.find((x) => x.id === focusAnnotationId);
@@ -206,8 +227,13 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
     (viewportId: string, image: PaneImage) => {
       setImages((all) => {
         const before = all[viewportId];
-        if (before && before.index === image.index && before.count === image.count &&
-          before.window?.center === image.window?.center && before.window?.width === image.window?.width)
+        if (
+          before &&
+          before.index === image.index &&
+          before.count === image.count &&
+          before.window?.center === image.window?.center &&
+          before.window?.width === image.window?.width
+        )
           return all;
         return { ...all, [viewportId]: image };
       });
@@ -231,6 +257,7 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
 
   // --------------------------------------------------------------- tools, presets, keys, cine
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: panesReady (and the list) re-run it once a pane shows a new series
   useEffect(() => {
     if (!engine) return;
     for (const id of [MAIN, PRIOR]) setPrimaryTool(toolGroupIdOf(id), tool);
@@ -301,7 +328,9 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
         | { frameOfReferenceUID?: string; rowCosines?: number[]; columnCosines?: number[] }
         | undefined;
       if (!plane) return false;
-      const existing = csAnnotation.state.getAnnotation(a.id) as unknown as CornerstoneAnnotationLike | undefined;
+      const existing = csAnnotation.state.getAnnotation(a.id) as unknown as
+        | CornerstoneAnnotationLike
+        | undefined;
       const points = a.points.map((p) => utilities.imageToWorldCoords(imageId, [p[0], p[1]]) as Types.Point3);
       if (existing) {
         const imagePoints = existing.data.handles.points.map((p) => worldToImage(imageId, p));
@@ -311,7 +340,10 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
       const camera = stackViewport(engine, viewportId)?.getCamera();
       const normal =
         plane.rowCosines && plane.columnCosines
-          ? cross(plane.rowCosines as unknown as [number, number, number], plane.columnCosines as unknown as [number, number, number])
+          ? cross(
+              plane.rowCosines as unknown as [number, number, number],
+              plane.columnCosines as unknown as [number, number, number],
+            )
           : (camera?.viewPlaneNormal ?? [0, 0, 1]);
       csAnnotation.state.addAnnotation(
         {
@@ -354,6 +386,7 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
   );
 
   // Reconcile Cornerstone's annotations with the saved list whenever either side changes.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: panesReady (and the list) re-run it once a pane shows a new series
   useEffect(() => {
     if (!engine) return;
     const ids = new Set(annotations.map((a) => a.id));
@@ -365,9 +398,11 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
     for (const id of [MAIN, PRIOR]) stackViewport(engine, id)?.render();
   }, [engine, annotations, addToCornerstone, panesReady]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: panesReady (and the list) re-run it once a pane shows a new series
   useEffect(() => {
     if (!selected) return;
-    if (csAnnotation.state.getAnnotation(selected)) csAnnotation.selection.setAnnotationSelected(selected, true);
+    if (csAnnotation.state.getAnnotation(selected))
+      csAnnotation.selection.setAnnotationSelected(selected, true);
   }, [selected, annotations, panesReady]);
 
   // New drawings are saved at once; edits to one's own, a moment after the last drag.
@@ -401,7 +436,10 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
       ).detail;
       const id = a.annotationUID;
       if (!caseId || !id?.startsWith('A-')) return;
-      if (changeType !== ToolEnums.ChangeTypes.HandlesUpdated && changeType !== ToolEnums.ChangeTypes.LabelChange)
+      if (
+        changeType !== ToolEnums.ChangeTypes.HandlesUpdated &&
+        changeType !== ToolEnums.ChangeTypes.LabelChange
+      )
         return;
       window.clearTimeout(pending.get(id));
       pending.set(
@@ -486,6 +524,7 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
     [engine, mainSeries, mainStack],
   );
   // Clicking an annotation in the list also reuses the deep-link effect when the series must change.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: panesReady (and the list) re-run it once a pane shows a new series
   useEffect(() => {
     if (!selected || focusDone.current) return;
     const a = annotations.find((x) => x.id === selected);
@@ -508,7 +547,9 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
         setExported(out);
         setNotice(
           `Exported ${out.exported.length} measurement${out.exported.length === 1 ? '' : 's'} as a DICOM SR series.` +
-            (out.notMapped.length ? ` Not exported: ${out.notMapped.map((n) => `${n.tool} (${n.reason})`).join('; ')}.` : ''),
+            (out.notMapped.length
+              ? ` Not exported: ${out.notMapped.map((n) => `${n.tool} (${n.reason})`).join('; ')}.`
+              : ''),
         );
       },
       (error: unknown) => setNotice(`Not exported: ${toProblem(error).detail ?? toProblem(error).title}`),
@@ -553,10 +594,21 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
-      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+      if (
+        t &&
+        (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)
+      )
+        return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       const key = e.key;
-      const step: Record<string, number> = { ArrowDown: 1, ArrowRight: 1, PageDown: 10, ArrowUp: -1, ArrowLeft: -1, PageUp: -10 };
+      const step: Record<string, number> = {
+        ArrowDown: 1,
+        ArrowRight: 1,
+        PageDown: 10,
+        ArrowUp: -1,
+        ArrowLeft: -1,
+        PageUp: -10,
+      };
       if (step[key] !== undefined) {
         scrollBy(step[key]);
         e.preventDefault();
@@ -601,9 +653,10 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
   };
 
   return (
-    <div className="viewer" data-testid="viewer">
+    <div className="viewer" data-testid="viewer" data-study-uid={studyUid}>
       <div className="viewer-toolbar" role="toolbar" aria-label="Viewer tools">
-        <div className="viewer-tool-group" role="group" aria-label="Mouse tool">
+        <fieldset className="viewer-tool-group">
+          <legend className="visually-hidden">Mouse tool</legend>
           {TOOLS.map((t) => (
             <button
               key={t.tool}
@@ -616,8 +669,9 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
               {t.label}
             </button>
           ))}
-        </div>
-        <div className="viewer-tool-group" role="group" aria-label="Window presets">
+        </fieldset>
+        <fieldset className="viewer-tool-group">
+          <legend className="visually-hidden">Window presets</legend>
           {presets.map((p) => (
             <button
               key={p.id}
@@ -629,8 +683,9 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
               {p.label}
             </button>
           ))}
-        </div>
-        <div className="viewer-tool-group" role="group" aria-label="Cine">
+        </fieldset>
+        <fieldset className="viewer-tool-group">
+          <legend className="visually-hidden">Cine</legend>
           <button
             type="button"
             className="button button-chip"
@@ -646,18 +701,27 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
               min={1}
               max={60}
               value={cine.fps}
-              onChange={(e) => setCine((c) => ({ ...c, fps: Math.min(60, Math.max(1, Number(e.target.value) || 1)) }))}
+              onChange={(e) =>
+                setCine((c) => ({ ...c, fps: Math.min(60, Math.max(1, Number(e.target.value) || 1)) }))
+              }
             />{' '}
             fps
           </label>
-        </div>
-        <button type="button" className="button button-chip" onClick={reset} title="Reset window, zoom and pan (Esc)">
+        </fieldset>
+        <button
+          type="button"
+          className="button button-chip"
+          onClick={reset}
+          title="Reset window, zoom and pan (Esc)"
+        >
           Reset
         </button>
         {prior ? (
           <label className="viewer-sync" title="Scroll the current study and the prior together (s)">
             <input type="checkbox" checked={sync} onChange={(e) => setSync(e.target.checked)} /> Sync scroll
-            {syncMode ? <span className="muted"> ({syncMode === SyncMode.Position ? 'by position' : 'by index'})</span> : null}
+            {syncMode ? (
+              <span className="muted"> ({syncMode === SyncMode.Position ? 'by position' : 'by index'})</span>
+            ) : null}
           </label>
         ) : null}
         {caseId && canWrite ? (
@@ -751,7 +815,9 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
               onRelabel={relabel}
             />
           ) : (
-            <p className="muted">Measurements are saved per case: open the viewer from a case to keep them.</p>
+            <p className="muted">
+              Measurements are saved per case: open the viewer from a case to keep them.
+            </p>
           )}
           {caseAnnotations.problem ? <ErrorNotice problem={caseAnnotations.problem} /> : null}
         </aside>
@@ -771,7 +837,10 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
               onReady={paneReady(MAIN, mainStack.seriesUid)}
             />
           ) : (
-            <PaneStatus state={mainState.status} problem={mainState.status === 'failed' ? mainState.problem : null} />
+            <PaneStatus
+              state={mainState.status}
+              problem={mainState.status === 'failed' ? mainState.problem : null}
+            />
           )}
           {prior ? (
             engine && priorStack ? (
@@ -802,7 +871,7 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
         </div>
       </div>
       <p className="hint viewer-keys">
-        Keys: ↑/↓ scroll, PgUp/PgDn by 10, Home/End, 1–{presets.length || 1} window presets, W/P/Z window, pan, zoom,
+        Keys: ↑/↓ scroll, PgUp/PgDn by 10, Home/End, number keys window presets, W/P/Z window, pan, zoom,
         L/A/E/R length, angle, ellipse, rectangle, space cine, Esc reset, S sync, Delete removes your selected
         measurement. Wheel scrolls, right drag zooms, middle drag pans.
       </p>
@@ -832,14 +901,24 @@ function AnnotationList(props: {
   onRelabel(a: SavedAnnotation, label: string): void;
 }) {
   if (props.annotations.length === 0)
-    return <p className="muted">None yet. Choose Length, Angle, Ellipse or Rectangle and draw on the image.</p>;
+    return (
+      <p className="muted">None yet. Choose Length, Angle, Ellipse or Rectangle and draw on the image.</p>
+    );
   return (
     <ul className="viewer-list viewer-annotations" data-testid="annotations">
       {props.annotations.map((a) => {
         const mine = a.author.username === props.username;
         return (
-          <li key={a.id} className={a.id === props.selected ? 'is-selected' : undefined} data-annotation-id={a.id}>
-            <button type="button" className="button button-quiet viewer-annotation-main" onClick={() => props.onSelect(a)}>
+          <li
+            key={a.id}
+            className={a.id === props.selected ? 'is-selected' : undefined}
+            data-annotation-id={a.id}
+          >
+            <button
+              type="button"
+              className="button button-quiet viewer-annotation-main"
+              onClick={() => props.onSelect(a)}
+            >
               <strong>{a.summary}</strong>
               {a.measurements.slice(1).map((m) => (
                 <span key={m.name} className="muted">
@@ -876,4 +955,3 @@ function AnnotationList(props: {
     </ul>
   );
 }
-

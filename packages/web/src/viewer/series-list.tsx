@@ -33,7 +33,11 @@ export function SeriesList(props: {
               onClick={() => props.onSelect(s.seriesUid)}
               title={image ? 'Open this series' : 'Not an image series'}
             >
-              {image ? <Thumbnail studyUid={s.studyUid} seriesUid={s.seriesUid} /> : <span className="viewer-thumb" />}
+              {image ? (
+                <Thumbnail studyUid={s.studyUid} seriesUid={s.seriesUid} />
+              ) : (
+                <span className="viewer-thumb" />
+              )}
               <span>
                 <strong>
                   {s.number ?? '?'} · {s.modality}
@@ -59,8 +63,24 @@ function Thumbnail({ studyUid, seriesUid }: { studyUid: string; seriesUid: strin
     loadSeriesStack(studyUid, seriesUid).then(
       (stack) => {
         const id = stack.imageIds[Math.floor(stack.imageIds.length / 2)];
-        if (live && id && canvas.current)
-          utilities.loadImageToCanvas({ canvas: canvas.current, imageId: id, thumbnail: true }).catch(() => {});
+        if (!live || !id) return;
+        // Cornerstone sizes the canvas it draws on (256 px and an inline size); draw off screen, then scale
+        // into the list's fixed 64 px canvas.
+        const scratch = document.createElement('canvas');
+        utilities.loadImageToCanvas({ canvas: scratch, imageId: id, thumbnail: true }).then(
+          () => {
+            const target = canvas.current;
+            const ctx = target?.getContext('2d');
+            if (!live || !target || !ctx || scratch.width === 0 || scratch.height === 0) return;
+            const scale = Math.min(target.width / scratch.width, target.height / scratch.height);
+            const w = scratch.width * scale;
+            const h = scratch.height * scale;
+            ctx.fillStyle = '#000';
+            ctx.fillRect(0, 0, target.width, target.height);
+            ctx.drawImage(scratch, (target.width - w) / 2, (target.height - h) / 2, w, h);
+          },
+          () => {},
+        );
       },
       () => {},
     );
@@ -68,5 +88,5 @@ function Thumbnail({ studyUid, seriesUid }: { studyUid: string; seriesUid: strin
       live = false;
     };
   }, [studyUid, seriesUid]);
-  return <canvas className="viewer-thumb" width={64} height={64} ref={canvas} aria-hidden="true" />;
+  return <canvas className="viewer-thumb" width={64} height={64} ref={canvas} />;
 }

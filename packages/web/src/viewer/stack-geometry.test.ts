@@ -35,8 +35,15 @@ test('without positions, instance number orders; frames of a multi-frame instanc
     '00280008': { vr: 'IS', Value: ['3'] },
     '00280010': { vr: 'US', Value: [64] },
   };
-  const single: Ds = { '00080018': { vr: 'UI', Value: ['one'] }, '00200013': { vr: 'IS', Value: [1] }, '00280010': { vr: 'US', Value: [8] } };
-  const sr: Ds = { '00080018': { vr: 'UI', Value: ['sr'] }, '00080016': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.88.33'] } };
+  const single: Ds = {
+    '00080018': { vr: 'UI', Value: ['one'] },
+    '00200013': { vr: 'IS', Value: [1] },
+    '00280010': { vr: 'US', Value: [8] },
+  };
+  const sr: Ds = {
+    '00080018': { vr: 'UI', Value: ['sr'] },
+    '00080016': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.88.33'] },
+  };
   const g = buildStack([cine, sr, single]);
   assert.deepEqual(
     g.slices.map((s) => `${s.sopInstanceUid}#${s.frameNumber}`),

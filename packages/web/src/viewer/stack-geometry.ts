@@ -61,13 +61,17 @@ function orientationOf(ds: Record<string, DicomJsonElement>): number[] | null {
   const direct = vec(ds, '00200037', 6);
   if (direct) return direct;
   const shared = first(ds, '52009229') as Record<string, DicomJsonElement> | undefined;
-  const plane = shared ? (first(shared, '00209116') as Record<string, DicomJsonElement> | undefined) : undefined;
+  const plane = shared
+    ? (first(shared, '00209116') as Record<string, DicomJsonElement> | undefined)
+    : undefined;
   return plane ? vec(plane, '00200037', 6) : null;
 }
 
 function positionOf(ds: Record<string, DicomJsonElement>, frame: number): number[] | null {
   const perFrame = values(ds, '52009230')[frame - 1] as Record<string, DicomJsonElement> | undefined;
-  const plane = perFrame ? (first(perFrame, '00209113') as Record<string, DicomJsonElement> | undefined) : undefined;
+  const plane = perFrame
+    ? (first(perFrame, '00209113') as Record<string, DicomJsonElement> | undefined)
+    : undefined;
   return (plane ? vec(plane, '00200032', 3) : null) ?? vec(ds, '00200032', 3);
 }
 
@@ -81,9 +85,10 @@ export function buildStack(instances: Record<string, DicomJsonElement>[]): Stack
   const images = instances.filter((ds) => ds['7FE00010'] !== undefined || num(ds, '00280010') !== null);
   const orientations = images.map(orientationOf);
   const o0 = orientations[0];
-  const shared =
-    o0 && orientations.every((o) => o && o.every((v, i) => Math.abs(v - o0[i]!) < 1e-3)) ? o0 : null;
-  const normal = shared ? cross([shared[0]!, shared[1]!, shared[2]!], [shared[3]!, shared[4]!, shared[5]!]) : null;
+  const shared = o0 && orientations.every((o) => o?.every((v, i) => Math.abs(v - o0[i]!) < 1e-3)) ? o0 : null;
+  const normal = shared
+    ? cross([shared[0]!, shared[1]!, shared[2]!], [shared[3]!, shared[4]!, shared[5]!])
+    : null;
   const slices: StackSlice[] = [];
   for (const ds of images) {
     const frames = Math.max(1, num(ds, '00280008') ?? 1);

@@ -32,6 +32,7 @@ export function useCaseAnnotations(caseId: string | null): CaseAnnotations {
   const [attempt, setAttempt] = useState(0);
   const reload = useCallback(() => setAttempt((n) => n + 1), []);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: attempt is the reload trigger
   useEffect(() => {
     if (!caseId) return;
     const controller = new AbortController();

@@ -20,7 +20,12 @@ export function loadSeriesStack(studyUid: string, seriesUid: string): Promise<Se
   if (!p) {
     p = viewerApi.seriesMetadata(studyUid, seriesUid).then((instances) => {
       const geometry = buildStack(instances);
-      return { studyUid, seriesUid, geometry, imageIds: registerSlices(studyUid, seriesUid, geometry.slices) };
+      return {
+        studyUid,
+        seriesUid,
+        geometry,
+        imageIds: registerSlices(studyUid, seriesUid, geometry.slices),
+      };
     });
     // A failed load is tried again next time rather than remembered.
     p.catch(() => cache.delete(key));

@@ -91,7 +91,8 @@ async function json<T>(path: string, init: RequestInit = {}): Promise<T> {
 const enc = encodeURIComponent;
 
 export const viewerApi = {
-  studies: (params: URLSearchParams, signal?: AbortSignal) => dicomJson(`/dicomweb/studies?${params}`, signal),
+  studies: (params: URLSearchParams, signal?: AbortSignal) =>
+    dicomJson(`/dicomweb/studies?${params}`, signal),
   series: (studyUid: string, signal?: AbortSignal) =>
     dicomJson(`/dicomweb/studies/${enc(studyUid)}/series?includefield=SeriesDescription`, signal),
   seriesMetadata: (studyUid: string, seriesUid: string, signal?: AbortSignal) =>
@@ -102,8 +103,12 @@ export const viewerApi = {
       signal ? { signal } : {},
     ),
   annotations: async (caseId: string, signal?: AbortSignal) =>
-    (await json<{ annotations: SavedAnnotation[] }>(`/api/cases/${enc(caseId)}/annotations`, signal ? { signal } : {}))
-      .annotations,
+    (
+      await json<{ annotations: SavedAnnotation[] }>(
+        `/api/cases/${enc(caseId)}/annotations`,
+        signal ? { signal } : {},
+      )
+    ).annotations,
   createAnnotation: async (caseId: string, body: NewAnnotation) =>
     (
       await json<{ annotation: SavedAnnotation }>(`/api/cases/${enc(caseId)}/annotations`, {
@@ -114,7 +119,12 @@ export const viewerApi = {
   updateAnnotation: async (
     caseId: string,
     id: string,
-    body: { version: number; label?: string; points?: [number, number][]; statistics?: NewAnnotation['statistics'] },
+    body: {
+      version: number;
+      label?: string;
+      points?: [number, number][];
+      statistics?: NewAnnotation['statistics'];
+    },
   ) =>
     (
       await json<{ annotation: SavedAnnotation }>(`/api/cases/${enc(caseId)}/annotations/${enc(id)}`, {

@@ -47,6 +47,7 @@ export function ViewerPane(props: ViewerPaneProps) {
   const callbacks = useRef({ onImage, onReady });
   callbacks.current = { onImage, onReady };
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: initialIndex is where the stack opens, not a controlled value; a change must not reload the stack
   useEffect(() => {
     const el = element.current;
     if (!el || imageIds.length === 0) return;
@@ -92,8 +93,6 @@ export function ViewerPane(props: ViewerPaneProps) {
       el.removeEventListener(CoreEnums.Events.IMAGE_RENDERED, report);
       engine.disableElement(viewportId);
     };
-    // initialIndex is where the stack opens, not a controlled value: changing it must not reload the stack.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [engine, viewportId, imageIds]);
 
   const image = props.image;
@@ -104,7 +103,12 @@ export function ViewerPane(props: ViewerPaneProps) {
       aria-label={props.title}
       onPointerDown={props.onActivate}
     >
-      <div className="viewer-canvas" ref={element} data-viewport-id={viewportId} data-image-index={image?.index ?? ''} />
+      <div
+        className="viewer-canvas"
+        ref={element}
+        data-viewport-id={viewportId}
+        data-image-index={image?.index ?? ''}
+      />
       <div className="viewer-overlay viewer-overlay-top" aria-hidden="true">
         {props.title}
       </div>

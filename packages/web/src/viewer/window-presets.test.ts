@@ -37,5 +37,8 @@ test("MR and CR use the header's windows, named by their explanations", () => {
   );
   assert.deepEqual(headerPresets(undefined, undefined), []);
   // A zero width is no window.
-  assert.deepEqual(headerPresets('40\\50', '0\\100').map((p) => p.center), [50]);
+  assert.deepEqual(
+    headerPresets('40\\50', '0\\100').map((p) => p.center),
+    [50],
+  );
 });

@@ -42,7 +42,11 @@ export function windowOf(range: VoiRange): { center: number; width: number } {
 function numbers(v: unknown): number[] {
   if (Array.isArray(v)) return v.map(Number).filter((n) => Number.isFinite(n));
   if (typeof v === 'number' && Number.isFinite(v)) return [v];
-  if (typeof v === 'string') return v.split('\\').map(Number).filter((n) => Number.isFinite(n));
+  if (typeof v === 'string')
+    return v
+      .split('\\')
+      .map(Number)
+      .filter((n) => Number.isFinite(n));
   return [];
 }
 
