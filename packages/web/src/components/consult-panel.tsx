@@ -83,15 +83,18 @@ export function ConsultPanel({
           ))}
         </ul>
       )}
-      <ConsultDialog
-        open={asking}
-        caseId={caseId}
-        onClose={() => setAsking(false)}
-        onRequested={() => {
-          setAsking(false);
-          changed();
-        }}
-      />
+      {/* Mounted only while asking, so its fields are not in the page (and its labels not found) otherwise. */}
+      {asking && (
+        <ConsultDialog
+          open={asking}
+          caseId={caseId}
+          onClose={() => setAsking(false)}
+          onRequested={() => {
+            setAsking(false);
+            changed();
+          }}
+        />
+      )}
     </section>
   );
 }
@@ -236,22 +239,24 @@ function ConsultantActions({
           </button>
         </div>
       </form>
-      <ReasonDialog
-        open={declining}
-        title="Decline the consult"
-        description={
-          <p>Confer routes it to another eligible reader, leaving you out, and tells the requester.</p>
-        }
-        label="Reason"
-        required={false}
-        confirmLabel="Decline"
-        busy={busy}
-        onCancel={() => setDeclining(false)}
-        onConfirm={async (reason) => {
-          await act('decline', reason ? { reason } : {});
-          setDeclining(false);
-        }}
-      />
+      {declining && (
+        <ReasonDialog
+          open={declining}
+          title="Decline the consult"
+          description={
+            <p>Confer routes it to another eligible reader, leaving you out, and tells the requester.</p>
+          }
+          label="Reason"
+          required={false}
+          confirmLabel="Decline"
+          busy={busy}
+          onCancel={() => setDeclining(false)}
+          onConfirm={async (reason) => {
+            await act('decline', reason ? { reason } : {});
+            setDeclining(false);
+          }}
+        />
+      )}
     </>
   );
 }
