@@ -373,7 +373,7 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     await shot(cora, 'coordinator.png');
     await cora.goto(`${confer.httpUrl}/#/cases/${hubChest}`);
     await cora.getByRole('heading', { name: 'Coordinator actions' }).waitFor();
-    await cora.getByLabel('Reader').selectOption('r-ben');
+    await cora.getByLabel('Reader', { exact: true }).selectOption('r-ben');
     await cora.getByRole('button', { name: 'Reassign' }).click();
     await cora
       .getByRole('status')
