@@ -91,6 +91,14 @@ export function wrapText(text: string, font: PdfFont, size: number, maxWidth: nu
   return lines;
 }
 
+/** The text cut (with an ellipsis) to fit `maxWidth`: for one-line headers that must not overrun. */
+export function fitText(text: string, font: PdfFont, size: number, maxWidth: number): string {
+  if (textWidth(text, font, size) <= maxWidth) return text;
+  let end = text.length;
+  while (end > 0 && textWidth(`${text.slice(0, end)}…`, font, size) > maxWidth) end--;
+  return `${text.slice(0, end).trimEnd()}…`;
+}
+
 function pdfString(text: string): string {
   let out = '(';
   for (const ch of text) {

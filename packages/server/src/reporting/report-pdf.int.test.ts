@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { pdfPages, pdfToText, pdftotextSkip } from '../../test/support/pdftotext.ts';
 import { signedReportFixture } from '../../test/support/signed-report.ts';
 import { renderReportPdf } from './report-pdf.ts';
-import { textWidth, wrapText } from './report-pdf-writer.ts';
+import { fitText, textWidth, wrapText } from './report-pdf-writer.ts';
 
 const options = { siteName: 'Northvale Hub', timeZone: 'Europe/London' };
 const flat = (s: string) => s.replace(/\s+/g, ' ');
@@ -14,6 +14,15 @@ test('wrapping keeps every line within the width and every word', () => {
   const lines = wrapText(text, 'regular', 10, 120);
   for (const l of lines) assert.ok(textWidth(l, 'regular', 10) <= 120, l);
   assert.equal(lines.join(' ').replace(/\s+/g, ''), text.replace(/\s+/g, ''));
+});
+
+test('a one-line header is cut with an ellipsis to fit', () => {
+  const long =
+    'Northvale Regional Teaching Hospital Imaging Network | A VERY LONG PATIENT NAME INDEED (PAT-1) | Acc. X';
+  const cut = fitText(long, 'regular', 8.5, 200);
+  assert.ok(textWidth(cut, 'regular', 8.5) <= 200);
+  assert.ok(cut.endsWith('…') && long.startsWith(cut.slice(0, -1)));
+  assert.equal(fitText('short', 'regular', 8.5, 200), 'short');
 });
 
 test('the PDF carries header, details, sections, impression, measurements, critical findings and signature', {

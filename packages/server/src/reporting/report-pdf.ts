@@ -1,6 +1,7 @@
 import type { SignedReport } from '@confer/core';
 import { type ReportLayoutOptions, reportBlocks, runningHeader } from './report-pdf-text.ts';
 import {
+  fitText,
   PAGE_HEIGHT,
   PAGE_WIDTH,
   PdfDocument,
@@ -47,7 +48,8 @@ export function renderReportPdf(report: SignedReport, options: ReportLayoutOptio
         0.88,
       );
     }
-    doc.text(MARGIN, TOP, header, 'regular', 8.5, { grey: 0.35 });
+    const room = WIDTH - (preliminary ? textWidth('PRELIMINARY', 'bold', 8.5) + 12 : 0);
+    doc.text(MARGIN, TOP, fitText(header, 'regular', 8.5, room), 'regular', 8.5, { grey: 0.35 });
     // Said in words too: the diagonal mark is decoration that text extraction and screen readers scramble.
     if (preliminary) {
       const mark = 'PRELIMINARY';
