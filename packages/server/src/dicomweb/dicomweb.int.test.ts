@@ -592,6 +592,27 @@ for (const c of await storeCases()) {
       const [af] = await parts(anySyntax.rawPayload, String(anySyntax.headers['content-type']));
       assert.equal(af!.type, 'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.51');
       assert.ok(af!.bytes.equals(jf!.bytes));
+      // One compressed frame is framed in place around its fragment; several are copied: the same bytes.
+      const rle = path('SC_rgb_rle_2frame.dcm');
+      const rleAccept = { accept: 'multipart/related; type=application/octet-stream; transfer-syntax=*' };
+      const pair = await get(`${rle}/frames/1,2`, rleAccept);
+      const both = await parts(pair.rawPayload, String(pair.headers['content-type']));
+      for (const n of [1, 2]) {
+        const one = await get(`${rle}/frames/${n}`, rleAccept);
+        assert.equal(one.statusCode, 200, one.body);
+        const got = await parts(one.rawPayload, String(one.headers['content-type']));
+        assert.equal(got.length, 1);
+        assert.equal(got[0]!.type, 'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.5');
+        assert.ok(got[0]!.bytes.equals(both[n - 1]!.bytes), `RLE frame ${n}`);
+        assert.equal(got[0]!.bytes.readUInt32LE(0), 3, 'an RGB RLE frame has 3 segments');
+      }
+      const mrRle = path('MR_small_RLE.dcm');
+      const oneFrame = await get(`${mrRle}/frames/1`, rleAccept);
+      const [single] = await parts(oneFrame.rawPayload, String(oneFrame.headers['content-type']));
+      const bulkData = await get(`${mrRle}/bulkdata/7FE00010`, rleAccept);
+      const [asBulk] = await parts(bulkData.rawPayload, String(bulkData.headers['content-type']));
+      assert.ok(single!.bytes.equals(asBulk!.bytes));
+
       const decode = await get(`${jpeg}/frames/1`, {
         accept: 'multipart/related; type="application/octet-stream"',
       });

@@ -6,6 +6,7 @@ import { readDataset } from '../dicom/dataset-reader.ts';
 import { readPart10Header } from '../dicom/part10.ts';
 import { encodingOf } from '../dicom/transfer-syntax.ts';
 import {
+  enclose,
   type FrameSource,
   isNative,
   parseFrameList,
@@ -171,6 +172,27 @@ describe('frames', () => {
       d.reads.map((r) => r.length),
       [8, 400, 400],
     );
+  });
+
+  test('a compressed frame read with room is framed in place; any other buffer is left alone', async () => {
+    const rle = open('MR_small_RLE.dcm');
+    const head = Buffer.from('--b\r\nContent-Type: x\r\n\r\n');
+    const tail = Buffer.from('\r\n--b--\r\n');
+    const [frame] = await readEncapsulatedFrames(positional(rle).read, rle.source, rle.geometry, [1], {
+      before: head.length,
+      after: tail.length,
+    });
+    const [streamed] = await rle.frames([1]);
+    assert.ok(frame!.equals(streamed!));
+    const body = enclose(frame!, head, tail);
+    assert.ok(body, 'a view of a chunk read with room');
+    assert.equal(body!.buffer, frame!.buffer, 'written in place, not copied');
+    assert.ok(body!.equals(Buffer.concat([head, streamed!, tail])));
+    // Without room, or for memory that is not such a chunk (a slice of the shared pool), nothing is written.
+    const [plain] = await readEncapsulatedFrames(positional(rle).read, rle.source, rle.geometry, [1]);
+    assert.equal(enclose(plain!, head, tail), undefined);
+    const pooled = Buffer.from('small');
+    assert.equal(enclose(pooled.subarray(1), Buffer.from('h'), Buffer.from('t')), undefined);
   });
 
   test('a damaged file is reported as such on the positional path too', async () => {

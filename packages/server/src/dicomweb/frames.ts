@@ -131,24 +131,59 @@ class ByteReader {
 /** Largest chunk read at once when walking fragments by positional reads: a bound on memory per request. */
 const WALK_CHUNK_BYTES = 1024 * 1024;
 
+/** Room to keep free around each chunk read: for a response's framing, written around a frame in place. */
+export interface ChunkRoom {
+  before: number;
+  after: number;
+}
+
+/** The memory of chunks read with room around them: only these may be written around (see `enclose`). */
+const roomyChunks = new WeakSet<ArrayBufferLike>();
+
 /**
  * The file from `start` to `end` (exclusive) as chunks of positional reads. A single-frame file's fragments
- * usually fit one chunk, so the frame handed out is a view of it: one read, no copy.
+ * usually fit one chunk, so the frame handed out is a view of it: one read, no copy. With `room`, each chunk
+ * has its own memory with that many spare bytes around it.
  */
 async function* positionalChunks(
   readInto: NonNullable<RangeReader['readInto']>,
   start: number,
   end: number,
+  room?: ChunkRoom,
 ): AsyncGenerator<Buffer> {
   let at = start;
   while (at < end) {
     const length = Math.min(WALK_CHUNK_BYTES, end - at);
-    const chunk = Buffer.allocUnsafe(length);
+    let chunk: Buffer;
+    if (room) {
+      // allocUnsafeSlow: memory of its own, never a slice of the shared pool, so writing around is safe.
+      const memory = Buffer.allocUnsafeSlow(room.before + length + room.after);
+      roomyChunks.add(memory.buffer);
+      chunk = memory.subarray(room.before, room.before + length);
+    } else {
+      chunk = Buffer.allocUnsafe(length);
+    }
     const n = await readInto(at, chunk, 0, length);
     if (n === 0) return;
     yield n < length ? chunk.subarray(0, n) : chunk;
     at += n;
   }
+}
+
+/**
+ * `head`, the frame and `tail` as one buffer, written in place around a frame that is a view of a chunk read
+ * with room (the bytes around it, DICOM item headers and spare room, are no longer needed once the frame is
+ * out); undefined when the frame is not such a view or the room is short, and the caller must copy.
+ */
+export function enclose(frame: Buffer, head: Buffer, tail: Buffer): Buffer | undefined {
+  if (!roomyChunks.has(frame.buffer)) return undefined;
+  const from = frame.byteOffset - head.length;
+  const to = frame.byteOffset + frame.length + tail.length;
+  if (from < 0 || to > frame.buffer.byteLength) return undefined;
+  const out = Buffer.from(frame.buffer, from, to - from);
+  head.copy(out, 0);
+  tail.copy(out, head.length + frame.length);
+  return out;
 }
 
 /** `length` bytes at `start`; with `into` (and a positional reader) read straight into that buffer. */
@@ -392,6 +427,7 @@ export async function readEncapsulatedFrames(
   source: FrameSource,
   geometry: PixelGeometry,
   frames: readonly number[],
+  room?: ChunkRoom,
 ): Promise<Buffer[]> {
   checkFrames(frames, geometry.numberOfFrames);
   if (source.pixelDataOffset < 0) throw new FrameError('missing', 'the instance has no pixel data');
@@ -399,7 +435,7 @@ export async function readEncapsulatedFrames(
   // single-frame file, usually) every fragment come in one read.
   let reader: ByteReader | undefined = read.readInto
     ? new ByteReader(
-        positionalChunks(read.readInto, source.pixelDataOffset, source.sizeBytes),
+        positionalChunks(read.readInto, source.pixelDataOffset, source.sizeBytes, room),
         source.pixelDataOffset,
       )
     : undefined;
@@ -444,7 +480,7 @@ export async function readEncapsulatedFrames(
     if (reader?.position !== start) {
       reader?.close();
       reader = new ByteReader(
-        read.readInto ? positionalChunks(read.readInto, start, source.sizeBytes) : read({ start }),
+        read.readInto ? positionalChunks(read.readInto, start, source.sizeBytes, room) : read({ start }),
         start,
       );
     }

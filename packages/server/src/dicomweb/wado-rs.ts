@@ -7,6 +7,8 @@ import type { AppDeps } from '../http/app.ts';
 import { originOf, requireActor } from '../http/authenticate.ts';
 import { ErrorCode, ProblemError } from '../http/errors.ts';
 import {
+  type ChunkRoom,
+  enclose,
   FrameError,
   type FrameTarget,
   isNative,
@@ -344,7 +346,12 @@ async function retrievePixels(
       : undefined;
   let buffers: Buffer[];
   try {
-    buffers = await readFrames(deps, instance, geometry, wanted, native, frameTarget);
+    // One compressed frame: read with room around it for the multipart framing, written in place below.
+    const room =
+      !native && which === 'frames' && wanted.length === 1
+        ? { before: head(true).length, after: closeDelimiter(boundary, true).length }
+        : undefined;
+    buffers = await readFrames(deps, instance, geometry, wanted, native, frameTarget, room);
   } catch (err) {
     if (!(err instanceof FrameError)) throw err;
     if (err.kind === 'missing') throw notFound(`${err.message}; instance ${instance.sopInstanceUid}`);
@@ -367,6 +374,10 @@ async function retrievePixels(
     single.head.copy(single.body, 0);
     return reply.type(type).send(single.body);
   }
+  if (!native && which === 'frames' && buffers.length === 1) {
+    const body = enclose(frame, head(true), closeDelimiter(boundary, true));
+    if (body) return reply.type(type).send(body);
+  }
   if (which === 'bulkdata' && native) buffers = [Buffer.concat(buffers)];
   const chunks: Buffer[] = [];
   for (const [i, b] of buffers.entries()) chunks.push(head(i === 0), b);
@@ -381,6 +392,7 @@ async function readFrames(
   frames: number[],
   native: boolean,
   frameTarget: FrameTarget | undefined,
+  room: ChunkRoom | undefined,
 ): Promise<Buffer[]> {
   // One open file for every read of the request: headers, native frames and fragments by positional reads.
   const file = await deps.retrieve.openRandomAccess(instance);
@@ -391,7 +403,7 @@ async function readFrames(
   try {
     return native
       ? await readNativeFrames(read, instance, geometry, frames, frameTarget)
-      : await readEncapsulatedFrames(read, instance, geometry, frames);
+      : await readEncapsulatedFrames(read, instance, geometry, frames, room);
   } finally {
     // Not awaited: the answer need not wait for the descriptor to be released.
     file.close().catch(() => {});
