@@ -56,6 +56,8 @@ const REPORT_READER: Actor = {
   siteId: null,
 };
 const DAY_MS = 86_400_000;
+/** How many event ids behind the cursor sampling looks again, for finalisations that committed late. */
+const LOOKBACK_EVENTS = 200;
 
 export interface PeerReviewDeps {
   db: Kysely<Database>;
@@ -142,6 +144,8 @@ export class PeerReviewService {
   private readonly material: CaseMaterial | undefined;
   private readonly log: Logger | undefined;
   private sampling: Promise<number> | undefined;
+  /** Cases this node has already decided (sampled or not), so the look-back does not decide them twice. */
+  private readonly decided = new Set<string>();
 
   constructor(deps: PeerReviewDeps) {
     this.db = deps.db;
@@ -244,7 +248,9 @@ export class PeerReviewService {
       .select('last_event_id')
       .where('name', '=', CURSOR)
       .executeTakeFirst();
-    const after = Number(cursor?.last_event_id ?? 0);
+    const cursorAt = Number(cursor?.last_event_id ?? 0);
+    // On PostgreSQL ids can commit out of order: look back a little, and skip cases already decided.
+    const after = Math.max(0, cursorAt - LOOKBACK_EVENTS);
     const events = await this.db
       .selectFrom('case_events')
       .select(['id', 'case_id', 'at', 'actor'])
@@ -254,25 +260,54 @@ export class PeerReviewService {
       .limit(limit)
       .execute();
     if (events.length === 0) return 0;
+    const fresh = events.filter((e) => !this.decided.has(e.case_id));
+    const reviewed = new Set(
+      fresh.length === 0
+        ? []
+        : (
+            await this.db
+              .selectFrom('peer_reviews')
+              .select('case_id')
+              .where(
+                'case_id',
+                'in',
+                fresh.map((e) => e.case_id),
+              )
+              .execute()
+          ).map((r) => r.case_id),
+    );
     const settings = await this.settings();
     const readers = this.routing.current()?.config.readers ?? [];
     let created = 0;
+    let last = cursorAt;
     for (const e of events) {
-      if (!e.actor) continue;
-      try {
-        if (await this.sampleOne(settings, readers, e.case_id, e.actor, Number(e.at))) created++;
-      } catch (err) {
-        // One bad case must not stop sampling of the rest; it is logged (no patient data) and skipped.
-        this.log?.warn({ caseId: e.case_id, err: (err as Error).message }, 'peer review sampling failed');
+      if (e.actor && !this.decided.has(e.case_id) && !reviewed.has(e.case_id)) {
+        try {
+          if (await this.sampleOne(settings, readers, e.case_id, e.actor, Number(e.at))) created++;
+        } catch (err) {
+          // Stop here and try this case again on the next tick (the database may be briefly away).
+          this.log?.warn(
+            { caseId: e.case_id, err: (err as Error).message },
+            'peer review sampling failed; will retry',
+          );
+          break;
+        }
       }
+      this.decide(e.case_id);
+      last = Math.max(last, Number(e.id));
     }
-    const last = Number(events[events.length - 1]!.id);
-    await this.db
-      .insertInto('peer_review_cursor')
-      .values({ name: CURSOR, last_event_id: last })
-      .onConflict((oc) => oc.column('name').doUpdateSet({ last_event_id: last }))
-      .execute();
+    if (last > cursorAt)
+      await this.db
+        .insertInto('peer_review_cursor')
+        .values({ name: CURSOR, last_event_id: last })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ last_event_id: last }))
+        .execute();
     return created;
+  }
+
+  private decide(caseId: string): void {
+    if (this.decided.size >= 20_000) this.decided.clear();
+    this.decided.add(caseId);
   }
 
   private async sampleOne(

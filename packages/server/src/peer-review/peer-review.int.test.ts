@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_PEER_REVIEW_SETTINGS, sampleCase } from '@confer/core';
+import { DEFAULT_PEER_REVIEW_SETTINGS, ManualClock, sampleCase } from '@confer/core';
 import { storeCases } from '../../test/support/stores.ts';
 import { bearer, HUB, startWorklistBed, type WorklistBed } from '../../test/support/worklist.ts';
 import type { PeerReviewView } from './peer-review-service.ts';
@@ -424,6 +424,47 @@ test('the reviewer reads the signed report without its signature when anonymised
     assert.equal((lead.body.review as { report: { authorName: string } }).report.authorName, 'Dr Ada Quill');
   } finally {
     await bed.close();
+    await env.cleanup();
+  }
+});
+
+const pg = (await storeCases()).find((c) => c.name === 'postgres')!;
+
+test('two nodes sampling the same finalisations at once write one review per case, and notify once', {
+  skip: pg.skip,
+}, async () => {
+  const env = await pg.open();
+  const clock = new ManualClock('2026-03-10T14:00:00Z');
+  const a = await startWorklistBed(env, { clock, node: 'node-a' });
+  const b = await startWorklistBed(env, { clock, node: 'node-b' });
+  try {
+    const p = await people(a);
+    await call(a, p.lead, 'PUT', '/api/peer-review/settings', { ...DEFAULT_PEER_REVIEW_SETTINGS, rate: 1 });
+    // Six cases finalised with no tick in between, so both nodes find all six at once.
+    const uids: string[] = [];
+    for (let i = 0; i < 6; i++) uids.push(await a.storeStudy({ site: HUB }));
+    await a.confer.tick();
+    const cases = (await a.confer.store.db.selectFrom('cases').select('id').execute()).map((c) => c.id);
+    assert.equal(cases.length, uids.length);
+    for (const caseId of cases)
+      for (const step of ['claim', 'final'])
+        assert.equal((await call(a, p.ada, 'POST', `/api/cases/${caseId}/${step}`)).status, 200);
+    const made = await Promise.all([
+      a.confer.peerReview.sampleFinalised(),
+      b.confer.peerReview.sampleFinalised(),
+    ]);
+    assert.equal(made[0] + made[1], cases.length, 'each case sampled by exactly one node');
+    const rows = await a.confer.store.db.selectFrom('peer_reviews').select('case_id').execute();
+    assert.deepEqual(rows.map((r) => r.case_id).sort(), [...cases].sort());
+    const told = await a.confer.store.db
+      .selectFrom('notifications')
+      .select('case_id')
+      .where('kind', '=', 'peer-review:assigned')
+      .execute();
+    assert.equal(told.length, cases.length);
+  } finally {
+    await a.close();
+    await b.close();
     await env.cleanup();
   }
 });
