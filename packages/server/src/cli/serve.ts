@@ -6,6 +6,7 @@ import type { ConferConfig } from '../config/config.ts';
 import { SimulatedReaders } from '../demo/simulated-readers.ts';
 import { DemoStreamer } from '../demo/streamer.ts';
 import { CONFER_VERSION, startConfer } from '../main.ts';
+import { type DemoRis, startDemoRis } from '../reporting/delivery-demo-ris.ts';
 import { simulatedReportFinaliser } from '../reporting/simulated-report.ts';
 import { DEFAULT_SITES } from '../synthetic/index.ts';
 import {
@@ -27,6 +28,12 @@ export async function serve(config: ConferConfig): Promise<void> {
   // The demo's clinicians and ladder, unless the configuration names its own.
   if (config.demo && config.critical.ladder.length === 0 && !config.critical.defaultClinician)
     config.critical = demoCriticalConfig(config.sites);
+  // The demo sends signed reports over HL7 to a stand-in RIS it runs itself, unless destinations are configured.
+  let demoRis: DemoRis | undefined;
+  if (config.demo && config.reportDestinations.length === 0) {
+    demoRis = await startDemoRis(config.bindAddress, logger.child({ component: 'demo-ris' }));
+    config.reportDestinations = [demoRis.destination];
+  }
   const confer = await startConfer(config, { logger, ...(existsSync(webRoot) ? { webRoot } : {}) });
   const store = config.databaseUrl ? confer.store.describe : `embedded SQLite in ${config.dataDir}`;
   const lines = [
@@ -63,6 +70,9 @@ export async function serve(config: ConferConfig): Promise<void> {
       `             sign in as "${DEMO_HUMAN_READER}" (a reader left to you) or "coordinator", password "${DEMO_PASSWORD}"; the other dr.* readers read on their own`,
       '             critical results go to "dr.clinician", then "dr.backup", "dr.emergency", "dr.chief" (same password); see #/critical',
       '             peer review samples 20 % of finalised cases (#/peer-review); a tumour board meets tomorrow 08:00 London (#/boards)',
+      demoRis
+        ? `             signed reports go over HL7 (ORU^R01) to a demo RIS on port ${demoRis.destination.port}, which refuses every 8th once; see #/report-deliveries`
+        : `             signed reports go to ${config.reportDestinations.map((d) => d.id).join(', ') || 'no destination'} (#/report-deliveries)`,
       config.demoStudiesPerHour > 0
         ? `             ${config.demoStudiesPerHour} synthetic studies/hour arrive over DICOM (CONFER_DEMO_STUDIES_PER_HOUR; 0 stops them)`
         : '             no studies are streamed (CONFER_DEMO_STUDIES_PER_HOUR=0)',
@@ -133,6 +143,7 @@ export async function serve(config: ConferConfig): Promise<void> {
     if (simulation) clearInterval(simulation);
     (streamer ? streamer.stop() : Promise.resolve())
       .then(() => confer.close({ graceMs: 30_000 }))
+      .then(() => demoRis?.close())
       .then(() => process.exit(0))
       .catch((err: Error) => {
         logger.error({ err: err.message }, 'shutdown failed');
