@@ -307,7 +307,7 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
       }
       await routing.refresh();
       await worklist.tick();
-      await collaboration.consults.tick();
+      await collaboration.tick();
       // Escalations that came due while Confer was down fire on the first tick after a start.
       await critical.tick();
       await worklist.pollRemoteChanges();

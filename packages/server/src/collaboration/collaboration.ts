@@ -10,6 +10,7 @@ import type { RoutingConfigStore } from '../worklist/routing-config-store.ts';
 import type { WorklistService } from '../worklist/worklist-service.ts';
 import { CaseAccess } from './case-access.ts';
 import { DiscussionBus } from './discussion-bus.ts';
+import { DiscussionFeed } from './discussion-feed.ts';
 import { DiscussionService } from './discussion-service.ts';
 import type { Notifier } from './notifier.ts';
 
@@ -18,6 +19,12 @@ export interface Collaboration {
   discussion: DiscussionService;
   consults: ConsultService;
   bus: DiscussionBus;
+  feed: DiscussionFeed;
+  /**
+   * The clockwork's turn: consult timers and re-routing, then other nodes' discussion and consult changes
+   * published to this node's case pages.
+   */
+  tick(): Promise<void>;
   /** Route groups for buildApp's plugins. */
   routes: ReturnType<typeof discussionRoutes>[];
 }
@@ -56,11 +63,19 @@ export function createCollaboration(deps: {
     ...notifier,
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
+  const feed = new DiscussionFeed({ db: deps.db, bus, readComment: (id) => discussion.commentView(id) });
+  discussion.attachFeed(feed);
+  consults.attachFeed(feed);
   return {
     access,
     discussion,
     consults,
     bus,
+    feed,
+    async tick() {
+      await consults.tick();
+      await feed.poll();
+    },
     routes: [discussionRoutes({ discussion }), consultRoutes({ consults })],
   };
 }

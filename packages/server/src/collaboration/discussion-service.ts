@@ -6,6 +6,7 @@ import type { CaseCommentsTable } from '../store/tables/collaboration.ts';
 import { type CaseAccess, GrantReason, type KnownUser, usernameOf } from './case-access.ts';
 import { CollaborationError, CollaborationErrorCode } from './collaboration-error.ts';
 import type { DiscussionBus } from './discussion-bus.ts';
+import type { DiscussionFeed } from './discussion-feed.ts';
 import type { Notifier } from './notifier.ts';
 
 /** A comment as the API and the live stream send it. A deleted comment keeps its place but not its text. */
@@ -58,6 +59,7 @@ export class DiscussionService {
   private readonly access: CaseAccess;
   private readonly bus: DiscussionBus;
   private notifier: Notifier | undefined;
+  private feed: DiscussionFeed | undefined;
   readonly editWindowMs: number;
 
   constructor(deps: DiscussionDeps) {
@@ -165,6 +167,7 @@ export class DiscussionService {
           at: now,
         });
       await this.notifyMentioned(notify, author, caseId, Number(c.id), trx);
+      await this.feed?.announce(trx, { kind: 'comment', caseId, commentId: Number(c.id) }, now);
       return c;
     });
     await this.notifier?.flush();
@@ -237,6 +240,7 @@ export class DiscussionService {
           at: now,
         });
       await this.notifyMentioned(notify, existing.author, caseId, commentId, trx);
+      await this.feed?.announce(trx, { kind: 'comment', caseId, commentId }, now);
       return u;
     });
     await this.notifier?.flush();
@@ -251,13 +255,17 @@ export class DiscussionService {
     const row = await this.enter(actor, caseId, origin, 'discussion-delete');
     await this.own(actor, caseId, commentId, row, origin, 'discussion-delete');
     const now = this.now();
-    const updated = await this.db
-      .updateTable('case_comments')
-      .set({ deleted_at: now, deleted_by: usernameOf(actor) ?? actor.name })
-      .where('id', '=', commentId)
-      .where('deleted_at', 'is', null)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const updated = await this.db.transaction().execute(async (trx) => {
+      const u = await trx
+        .updateTable('case_comments')
+        .set({ deleted_at: now, deleted_by: usernameOf(actor) ?? actor.name })
+        .where('id', '=', commentId)
+        .where('deleted_at', 'is', null)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await this.feed?.announce(trx, { kind: 'comment', caseId, commentId }, now);
+      return u;
+    });
     await this.record(actor, origin, 'discussion-delete', row, 'success', `comment ${commentId}`);
     const view = this.view(updated, await this.displayNames([updated.author]));
     this.bus.publish({ type: 'comment', caseId, comment: view });
@@ -297,6 +305,21 @@ export class DiscussionService {
 
   setNotifier(notifier: Notifier): void {
     this.notifier = notifier;
+  }
+
+  /** Other nodes learn of this node's changes through the feed (see DiscussionFeed). */
+  attachFeed(feed: DiscussionFeed): void {
+    this.feed = feed;
+  }
+
+  /** A comment as streams send it, read without an access check: for streams that passed one on opening. */
+  async commentView(commentId: number): Promise<CommentView | undefined> {
+    const r = await this.db
+      .selectFrom('case_comments')
+      .selectAll()
+      .where('id', '=', commentId)
+      .executeTakeFirst();
+    return r ? this.view(r, await this.displayNames([r.author])) : undefined;
   }
 
   // ---------------------------------------------------------------- helpers

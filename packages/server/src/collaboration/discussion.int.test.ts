@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ManualClock } from '@confer/core';
 import { collaborationRouting } from '../../test/support/collaboration.ts';
 import { storeCases } from '../../test/support/stores.ts';
 import { bearer, HUB, SPOKE, startWorklistBed, type WorklistBed } from '../../test/support/worklist.ts';
+import type { DiscussionMessage } from './discussion-bus.ts';
 
 const MIN = 60_000;
 
@@ -343,3 +345,58 @@ for (const c of await storeCases()) {
       }));
   });
 }
+
+const pgCase = (await storeCases()).find((c) => c.name === 'postgres')!;
+
+describe('case discussion on two nodes sharing one PostgreSQL', { skip: pgCase.skip }, () => {
+  test("a comment and a consult change made on one node reach the other node's case streams on its tick", async () => {
+    const env = await pgCase.open();
+    const clock = new ManualClock('2026-03-10T14:00:00Z');
+    let a: WorklistBed | undefined;
+    let b: WorklistBed | undefined;
+    try {
+      a = await startWorklistBed(env, { routing: collaborationRouting(), clock, node: 'node-a' });
+      b = await startWorklistBed(env, { clock, node: 'node-b' });
+      const caseId = await a.newCase({ site: HUB });
+      await b.confer.tick(); // positions node B's cursor
+      const heard: DiscussionMessage[] = [];
+      const other: DiscussionMessage[] = [];
+      b.confer.collaboration.bus.subscribe(caseId, (m) => heard.push(m));
+      b.confer.collaboration.bus.subscribe('C-ELSEWHERE', (m) => other.push(m));
+      const ben = await a.token('ben', ['radiologist']);
+      const posted = await a.confer.app.inject({
+        method: 'POST',
+        url: `/api/cases/${caseId}/discussion`,
+        headers: bearer(ben),
+        payload: { body: 'seen from the other node?' },
+      });
+      assert.equal(posted.statusCode, 201);
+      const asked = await a.confer.app.inject({
+        method: 'POST',
+        url: `/api/cases/${caseId}/consults`,
+        headers: bearer(ben),
+        payload: { target: { kind: 'pool', id: 'neuro' }, question: 'Agree?' },
+      });
+      assert.equal(asked.statusCode, 201, asked.body);
+      assert.equal(heard.length, 0, 'nothing until node B reads the log');
+      await b.confer.tick();
+      assert.deepEqual(
+        heard.map((m) => m.type),
+        ['comment', 'consult'],
+      );
+      assert.equal(heard[0]!.type === 'comment' && heard[0]!.comment.body, 'seen from the other node?');
+      assert.deepEqual(other, []);
+      await b.confer.tick();
+      assert.equal(heard.length, 2, 'each change is published once');
+      // Node A published its own changes itself and does not repeat them from the log.
+      const ownHeard: DiscussionMessage[] = [];
+      a.confer.collaboration.bus.subscribe(caseId, (m) => ownHeard.push(m));
+      await a.confer.tick();
+      assert.deepEqual(ownHeard, []);
+    } finally {
+      await b?.close();
+      await a?.close();
+      await env.cleanup();
+    }
+  });
+});

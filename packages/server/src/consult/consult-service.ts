@@ -28,6 +28,7 @@ import type { Actor, AuditOutcome, AuditSink, RequestOrigin } from '../archive/p
 import { type CaseAccess, GrantReason, usernameOf } from '../collaboration/case-access.ts';
 import { CollaborationError, CollaborationErrorCode } from '../collaboration/collaboration-error.ts';
 import type { DiscussionBus } from '../collaboration/discussion-bus.ts';
+import type { DiscussionFeed } from '../collaboration/discussion-feed.ts';
 import type { Notifier, NotifyInput } from '../collaboration/notifier.ts';
 import type { CasesTable, Database } from '../store/schema.ts';
 import type { ConsultsTable } from '../store/tables/collaboration.ts';
@@ -94,6 +95,7 @@ export class ConsultService {
   private readonly routing: RoutingConfigStore;
   private readonly bus: DiscussionBus;
   private notifier: Notifier | undefined;
+  private feed: DiscussionFeed | undefined;
   readonly policy: ConsultPolicy;
   private readonly log: Logger | undefined;
 
@@ -112,6 +114,11 @@ export class ConsultService {
 
   setNotifier(notifier: Notifier): void {
     this.notifier = notifier;
+  }
+
+  /** Other nodes' case pages learn of consult changes through the feed (see DiscussionFeed). */
+  attachFeed(feed: DiscussionFeed): void {
+    this.feed = feed;
   }
 
   // ---------------------------------------------------------------- requests
@@ -580,6 +587,17 @@ export class ConsultService {
         })),
       )
       .execute();
+    await this.feed?.announce(
+      trx,
+      {
+        kind: 'consult',
+        caseId: after.caseId,
+        consultId: after.id,
+        state: after.state,
+        event: events.at(-1)!.type,
+      },
+      now,
+    );
     const assigneeChanged = before.assigneeId !== after.assigneeId;
     if (assigneeChanged && before.assigneeId) await this.access.revokeConsult(trx, after.id, now);
     if (after.state === ConsultState.Cancelled) await this.access.revokeConsult(trx, after.id, now);
