@@ -328,7 +328,7 @@ export class ReportService {
     origin: RequestOrigin,
   ): Promise<ReportView> {
     const row = await this.caseRow(caseId);
-    this.requireWriter(actor);
+    await this.requireWriter(actor, origin, 'report-draft-save', row);
     const content = await this.normalise(input.content);
     const command: ReportCommand = {
       type: 'save-draft',
@@ -386,7 +386,7 @@ export class ReportService {
         'a report is signed by a person signed in to Confer, not with an API token; sign in and sign from the report editor',
       );
     }
-    this.requireWriter(actor);
+    await this.requireWriter(actor, origin, action, row);
     try {
       const user = await this.access.verifyPassword(actor.username ?? actor.name, input.password);
       if (String(user.id) !== actor.id)
@@ -494,13 +494,22 @@ export class ReportService {
       );
   }
 
-  private requireWriter(actor: Actor): void {
-    if (!can(actor.roles, Permission.ReportWrite))
-      throw new ReportError(
-        403,
-        ReportServiceErrorCode.Forbidden,
-        'writing reports needs the radiologist role',
-      );
+  /** Refuses (and audits the refusal) when the actor's roles do not include writing reports. */
+  private async requireWriter(
+    actor: Actor,
+    origin: RequestOrigin,
+    action: string,
+    row: CaseRow,
+  ): Promise<void> {
+    if (can(actor.roles, Permission.ReportWrite)) return;
+    await this.audit.record(
+      this.event(actor, origin, action, AuditOutcome.Denied, `${row.id}: no report:write`, row),
+    );
+    throw new ReportError(
+      403,
+      ReportServiceErrorCode.Forbidden,
+      'writing reports needs the radiologist role',
+    );
   }
 
   /** What the caller may read of this case's report; refuses (and audits) when nothing. */
@@ -615,7 +624,8 @@ export class ReportService {
       const r = await trx
         .insertInto('reports')
         .values({ id: after.id, case_id: after.caseId, ...cols, created_at: now })
-        .onConflict((oc) => oc.column('id').doNothing())
+        // No conflict target: a race on the id or on case_id (both unique) must end in "do nothing", never an error.
+        .onConflict((oc) => oc.doNothing())
         .returning('id')
         .executeTakeFirst();
       written = r !== undefined;

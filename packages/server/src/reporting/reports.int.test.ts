@@ -140,6 +140,23 @@ test('templates: create, validate with JSON paths, refuse duplicates and non-man
     );
     assert.equal((await api(bed, 'DELETE', '/api/report-templates/us-abdomen', coord)).status, 204);
     assert.equal((await api(bed, 'GET', '/api/report-templates/us-abdomen', ada)).status, 404);
+    const openapi = await api(bed, 'GET', '/api/openapi.json', {});
+    for (const path of [
+      '/api/report-templates',
+      '/api/report-templates/{id}',
+      '/api/cases/{id}/report',
+      '/api/cases/{id}/report/template',
+      '/api/cases/{id}/report/draft',
+      '/api/cases/{id}/report/sign',
+      '/api/cases/{id}/report/versions',
+      '/api/cases/{id}/report/diff',
+    ])
+      assert.ok(openapi.body.paths[path], `${path} is in the OpenAPI document`);
+    assert.deepEqual(
+      openapi.body.paths['/api/cases/{id}/report/sign'].post.requestBody.content['application/json'].schema
+        .required,
+      ['kind', 'password', 'expectedRevision'],
+    );
     const audited = await auditRows(bed, 'report-template-');
     assert.deepEqual(
       audited.map((r) => `${r.action}:${r.outcome}`),
@@ -441,6 +458,18 @@ test('who reads what: readers and coordinators everything, referrers final repor
     assert.equal(early.status, 403);
     assert.equal(early.body.code, 'CONFER_ERR_REPORT_NOT_FINAL');
     assert.equal((await api(bed, 'GET', `/api/cases/${caseId}/report`, tech)).status, 403);
+    const coordWrites = await api(bed, 'PUT', `/api/cases/${caseId}/report/draft`, coord, {
+      expectedRevision: 2,
+      content: draft,
+    });
+    assert.equal(coordWrites.status, 403);
+    const coordSaves = (await auditRows(bed, 'report-draft-save')).filter(
+      (r) => r.actor_name === 'olive/test',
+    );
+    assert.deepEqual(
+      coordSaves.map((r) => r.outcome),
+      ['denied'],
+    );
 
     const fin = await api(bed, 'POST', `/api/cases/${caseId}/report/sign`, ada, {
       kind: 'final',
@@ -586,7 +615,7 @@ test('two tabs at once: one autosave and one signature win, the others are refus
         }),
       ),
     );
-    assert.deepEqual(saves.map((s) => s.status).sort(), [200, 409]);
+    assert.deepEqual(saves.map((s) => s.status).sort(), [200, 409], JSON.stringify(saves.map((s) => s.body)));
     const winner = saves.find((s) => s.status === 200)!.body.report;
     const stored = await api(bed, 'GET', `/api/cases/${caseId}/report`, ada);
     assert.equal(stored.body.report.draft.content.impression, winner.draft.content.impression);
