@@ -333,6 +333,28 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
     await waitForIndexChange(ada, 'confer-main', mainNow);
     assert.equal(await imageIndex(ada, 'confer-prior'), held);
 
+    // A region: the server's area next to the viewer's mean in HU.
+    await ada.getByRole('button', { name: 'Ellipse', exact: true }).click();
+    const split = (await ada.locator(canvasOf('confer-main')).boundingBox())!;
+    const cx = split.x + split.width * 0.45;
+    const cy = split.y + split.height * 0.55;
+    await ada.mouse.move(cx, cy);
+    await ada.mouse.down();
+    await ada.mouse.move(cx + 20, cy + 15, { steps: 4 });
+    await ada.mouse.move(cx + 40, cy + 30, { steps: 4 });
+    await ada.mouse.up();
+    await ada.getByText(/^Saved: Area \d+(\.\d)? mm²/).waitFor();
+    await ada
+      .getByTestId('annotations')
+      .getByText(/mean -?\d+(\.\d+)? HU/)
+      .waitFor();
+
+    // Export as DICOM SR: the length and the region go in.
+    await ada.getByRole('button', { name: 'Export SR' }).click();
+    await ada.getByText('Exported 2 measurements as a DICOM SR series.').waitFor();
+    await ada.getByRole('button', { name: 'Download SR' }).waitFor();
+    await shot(ada, 'viewer-sr-exported.png');
+
     // One study per compressed transfer syntax, opened as a bare study.
     const rle = join(work, 'sc-rgb.dcm');
     execFileSync('dcmdrle', [join(fixtures, 'SC_rgb_rle_2frame.dcm'), rle]);
@@ -358,6 +380,11 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
       await waitForImage(ada, 'confer-main', uid);
       await shot(ada, `viewer-syntax-${name}.png`);
     }
+    // The last study is a two-frame clip: cine steps through its frames.
+    const frameAt = await imageIndex(ada, 'confer-main');
+    await ada.getByRole('button', { name: 'Play' }).click();
+    await waitForIndexChange(ada, 'confer-main', frameAt);
+    await ada.getByRole('button', { name: 'Stop' }).click();
     assert.deepEqual(
       // The sign-in page asks who is signed in before anyone is: that 401 is expected.
       errors.filter((e) => !/favicon|status of 401/.test(e)),

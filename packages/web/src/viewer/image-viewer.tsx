@@ -1,4 +1,3 @@
-import { displayUnit } from '@confer/core';
 import type { Types } from '@cornerstonejs/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { User } from '../api-client.ts';
@@ -420,15 +419,22 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
         setNotice('Measurements of a bare study are not saved: open the viewer from a case to keep them.');
         return;
       }
-      viewerApi.createAnnotation(caseId, body).then(
-        (saved) => {
-          if (a.annotationUID) csAnnotation.state.removeAnnotation(a.annotationUID);
-          caseAnnotations.upsert(saved);
-          setSelected(saved.id);
-          setNotice(`Saved: ${saved.summary} (${saved.where})`);
-        },
-        (error: unknown) => setNotice(`Not saved: ${toProblem(error).detail ?? toProblem(error).title}`),
-      );
+      // A region's pixel statistics are recomputed on the render after the last drag; read them then.
+      afterNextRender()
+        .then(() => {
+          const fresh =
+            toNewAnnotation(a, ref, (p) => worldToImage(a.metadata.referencedImageId!, p)) ?? body;
+          return viewerApi.createAnnotation(caseId, fresh);
+        })
+        .then(
+          (saved) => {
+            if (a.annotationUID) csAnnotation.state.removeAnnotation(a.annotationUID);
+            caseAnnotations.upsert(saved);
+            setSelected(saved.id);
+            setNotice(`Saved: ${saved.summary} (${saved.where})`);
+          },
+          (error: unknown) => setNotice(`Not saved: ${toProblem(error).detail ?? toProblem(error).title}`),
+        );
     };
     const onModified = (e: Event) => {
       const { annotation: a, changeType } = (
@@ -879,6 +885,11 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
   );
 }
 
+/** Resolves after the browser has drawn the next two frames (Cornerstone renders on animation frames). */
+function afterNextRender(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
+}
+
 function PaneStatus({ state, problem }: { state: string; problem: Problem | null }) {
   if (problem) return <ErrorNotice problem={problem} />;
   return (
@@ -891,6 +902,8 @@ function PaneStatus({ state, problem }: { state: string; problem: Problem | null
 function formatDate(d: string): string {
   return /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : d;
 }
+
+const STAT_NAMES: Record<string, string> = { mean: 'mean', stdDev: 'SD', min: 'min', max: 'max' };
 
 function AnnotationList(props: {
   annotations: SavedAnnotation[];
@@ -923,7 +936,7 @@ function AnnotationList(props: {
               {a.measurements.slice(1).map((m) => (
                 <span key={m.name} className="muted">
                   {' '}
-                  · {m.name} {m.value} {displayUnit(m.unit)}
+                  · {STAT_NAMES[m.name] ?? m.name} {m.text}
                 </span>
               ))}
               <br />

@@ -18,11 +18,17 @@ function slice(uid: string, z: number, n: number, forUid = '1.2.9', orientation 
   };
 }
 
-test('a stack is ordered by position along its normal, whatever the instance numbers', () => {
-  const g = buildStack([slice('a', 10, 1), slice('b', 0, 3), slice('c', 5, 2)]);
+test('a stack is ordered by position along its normal, in the direction instance numbers rise', () => {
+  // Instance 2 is out of place by number (a re-sent slice): position decides, numbers only the direction.
+  const g = buildStack([slice('a', 10, 1), slice('b', 0, 3), slice('c', 5, 2), slice('d', 7, 9)]);
   assert.deepEqual(
     g.slices.map((s) => s.sopInstanceUid),
-    ['b', 'c', 'a'],
+    ['a', 'd', 'c', 'b'],
+  );
+  const up = buildStack([slice('x', 10, 3), slice('y', 0, 1), slice('z', 5, 2)]);
+  assert.deepEqual(
+    up.slices.map((s) => s.sopInstanceUid),
+    ['y', 'z', 'x'],
   );
   assert.deepEqual(g.normal, [0, 0, 1]);
   assert.equal(g.frameOfReferenceUid, '1.2.9');

@@ -77,8 +77,8 @@ function positionOf(ds: Record<string, DicomJsonElement>, frame: number): number
 
 /**
  * The slices of a series in reading order: by position along the normal when every image says where it is
- * and they share one orientation (head to feet for axial: highest z first is not assumed; ascending
- * position along the normal, as Cornerstone's volume order), else by instance number; each frame of a
+ * and they share one orientation (in the direction in which instance numbers rise), else by instance
+ * number; each frame of a
  * multi-frame instance is a slice of its own. Objects without pixels (SR, presentation states) are left out.
  */
 export function buildStack(instances: Record<string, DicomJsonElement>[]): StackGeometry {
@@ -112,6 +112,11 @@ export function buildStack(instances: Record<string, DicomJsonElement>[]): Stack
     const ib = b.instanceNumber ?? Number.MAX_SAFE_INTEGER;
     return ia - ib || a.frameNumber - b.frameNumber;
   });
+  // Position order has two directions; take the one in which instance numbers rise, so "Im 7" on the
+  // overlay is the modality's image 7 in the usual acquisition order.
+  const firstN = slices[0]?.instanceNumber;
+  const lastN = slices[slices.length - 1]?.instanceNumber;
+  if (byPosition && firstN != null && lastN != null && firstN > lastN) slices.reverse();
   const fors = new Set(images.map((ds) => str(ds, '00200052')));
   return {
     slices,
