@@ -117,7 +117,8 @@ test('a coordinator creates a board, adds a case from the case page, presents it
 
     browser = await chromium.launch({
       executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+      // No --disable-gpu: the viewer draws with WebGL (software rendering in a headless run).
+      args: ['--no-sandbox', '--disable-background-networking', '--no-first-run'],
     });
     const viewport = { width: 1440, height: 900 };
     const cora = await (await browser.newContext({ viewport, timezoneId: 'Europe/London' })).newPage();
@@ -172,7 +173,11 @@ test('a coordinator creates a board, adds a case from the case page, presents it
     await cora.getByText('Case 1 of 2').waitFor();
     await cora.getByText('Staging: any brain metastases?').waitFor();
     await cora.getByRole('heading', { name: 'Images' }).waitFor();
-    await cora.getByRole('table', { name: /Series of study/ }).waitFor();
+    // The viewer itself, inside the presentation: the study's first image on screen.
+    await cora.locator('.board-images').getByTestId('viewer').waitFor();
+    await cora
+      .locator('.board-images [data-viewport-id="confer-main"][data-image-index]')
+      .waitFor({ timeout: 30_000 });
     await cora.getByRole('heading', { name: 'Report' }).waitFor();
     await cora.getByRole('heading', { name: 'Discussion' }).waitFor();
     await cora.getByRole('button', { name: 'Next →' }).click();

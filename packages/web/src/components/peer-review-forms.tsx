@@ -29,6 +29,12 @@ export function ReviewCasePanel({ review }: { review: PeerReviewDetail }) {
         <dt>Reported by</dt>
         <dd>{review.originalReader ? review.originalReader.name : <em>hidden (anonymised review)</em>}</dd>
       </dl>
+      <p>
+        {/* The bare study, not the case: the case's timeline and annotations would name who reported it. */}
+        <a className="button button-secondary" href={`#/viewer?study=${encodeURIComponent(review.studyUid)}`}>
+          Open the images in the viewer
+        </a>
+      </p>
       <SeriesList series={review.series} studyUid={review.studyUid} />
       <ReportText report={review.report} />
     </div>

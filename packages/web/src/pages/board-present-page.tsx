@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'react';
-import { navigate } from '../app-route.ts';
+import { lazy, Suspense, useEffect, useState } from 'react';
+import type { User } from '../api-client.ts';
+import { navigate, viewerHref } from '../app-route.ts';
 import { type BoardCase, type BoardPresentation, boardHref, boardsApi, presentHref } from '../boards-api.ts';
 import { patientDisplayName } from '../case-display.ts';
 import { BoardOutcomeForm, OutcomeSummary } from '../components/board-outcome-form.tsx';
@@ -13,7 +14,17 @@ import { RequestStatus, useRequest } from '../use-request.ts';
  * the question for the board, and (for the coordinator) the outcome form; next and previous move through
  * the list, also with the arrow keys.
  */
-export function BoardPresentPage({ sessionId, caseId }: { sessionId: string; caseId: string | null }) {
+const BoardImageViewer = lazy(() => import('../components/board-image-viewer.tsx'));
+
+export function BoardPresentPage({
+  user,
+  sessionId,
+  caseId,
+}: {
+  user: User;
+  sessionId: string;
+  caseId: string | null;
+}) {
   // Without a case in the fragment, start at the first on the list.
   const session = useRequest(caseId ? null : `board:${sessionId}`, (signal) =>
     boardsApi.get(sessionId, signal),
@@ -113,9 +124,17 @@ export function BoardPresentPage({ sessionId, caseId }: { sessionId: string; cas
       </div>
       <div className="case-grid">
         <div className="case-column">
-          <section className="panel" aria-labelledby="images-heading">
+          <section className="panel board-images" aria-labelledby="images-heading">
             <h2 id="images-heading">Images</h2>
-            <SeriesList series={p.series} studyUid={c.studyUid} />
+            <Suspense fallback={<p role="status">Loading the viewer…</p>}>
+              <BoardImageViewer user={user} caseId={c.id} studyUid={c.studyUid} />
+            </Suspense>
+            <details className="board-series">
+              <summary>
+                Series ({p.series.length}) · <a href={viewerHref(c.id)}>Open in the full viewer</a>
+              </summary>
+              <SeriesList series={p.series} studyUid={c.studyUid} />
+            </details>
           </section>
           <section className="panel" aria-labelledby="report-heading">
             <h2 id="report-heading">Report</h2>

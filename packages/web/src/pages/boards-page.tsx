@@ -22,7 +22,7 @@ import { BoardPresentPage } from './board-present-page.tsx';
 export function BoardsPage({ user }: { user: User }) {
   const path = parseBoardPath(window.location.hash);
   if (path.view === 'present')
-    return <BoardPresentPage key={path.id} sessionId={path.id} caseId={path.caseId} />;
+    return <BoardPresentPage key={path.id} user={user} sessionId={path.id} caseId={path.caseId} />;
   if (path.view === 'session') return <BoardSessionPage key={path.id} id={path.id} />;
   return <BoardListPage user={user} />;
 }
