@@ -303,6 +303,12 @@ export class DiscussionService {
     return this.bus;
   }
 
+  /** Whether the actor may still follow the case's discussion (asked again before a stream sends a change). */
+  async stillAllowed(actor: Actor, caseId: string): Promise<boolean> {
+    const row = await this.access.caseRow(caseId).catch(() => undefined);
+    return row !== undefined && (await this.access.canDiscuss(actor, row));
+  }
+
   setNotifier(notifier: Notifier): void {
     this.notifier = notifier;
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock } from '@confer/core';
-import { collaborationRouting } from '../../test/support/collaboration.ts';
+import { collaborationRouting, readEvents } from '../../test/support/collaboration.ts';
 import { storeCases } from '../../test/support/stores.ts';
 import { bearer, HUB, SPOKE, startWorklistBed, type WorklistBed } from '../../test/support/worklist.ts';
 
@@ -219,6 +219,12 @@ for (const c of await storeCases()) {
           (await app.inject({ url: `/api/cases/${caseId}`, headers: bearer(dee) })).statusCode,
           200,
         );
+        // Dee follows the case's discussion while the consult is hers.
+        const stream = await readEvents(
+          `${bed.confer.httpUrl}/api/cases/${caseId}/discussion/stream`,
+          bearer(dee),
+        );
+        assert.equal((await stream.next())?.event, 'ready');
         const d2 = await app.inject({
           method: 'POST',
           url: `/api/consults/${k.id}/decline`,
@@ -233,6 +239,15 @@ for (const c of await storeCases()) {
           403,
           "the consult's access ended with the decline",
         );
+        // Her open stream is told so and closed before it would carry the next comment.
+        await app.inject({
+          method: 'POST',
+          url: `/api/cases/${caseId}/discussion`,
+          headers: bearer(ben),
+          payload: { body: 'not for Dee any more' },
+        });
+        assert.equal((await stream.next())?.event, 'revoked');
+        assert.equal(await stream.next(), null, 'the stream ended');
         const benTold = await notificationsOf(bed, 'ben');
         assert.equal(benTold.filter((n) => n.kind === 'consult-declined').length, 2);
         const types = (await timelineOf(bed, caseId, ben))

@@ -213,7 +213,7 @@ export function discussionRoutes(deps: DiscussionRouteDeps) {
         schema: {
           tags: ['discussion'],
           summary:
-            'Server-sent events for one case: "comment" (posted, edited or deleted) and "consult" (a consult of the case changed)',
+            'Server-sent events for one case: "comment" (posted, edited or deleted) and "consult" (a consult of the case changed), "revoked" (your access ended; the stream closes)',
           params: caseParams,
           response: { 401: problem, 403: problem, 404: problem },
         },
@@ -231,12 +231,25 @@ export function discussionRoutes(deps: DiscussionRouteDeps) {
           'x-accel-buffering': 'no',
         });
         res.write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ caseId })}\n\n`);
+        // Access can end while the page is open (a consult declined or taken away): it is asked again before
+        // each change is sent, in order, and a stream that lost it is told so and closed.
+        let queue = Promise.resolve();
+        let open = true;
         const unsubscribe = bus.subscribe(caseId, (m: DiscussionMessage) => {
-          res.write(`event: ${m.type}\ndata: ${JSON.stringify(m.type === 'comment' ? m.comment : m)}\n\n`);
+          queue = queue.then(async () => {
+            if (!open) return;
+            if (!(await discussion.stillAllowed(actor, caseId))) {
+              open = false;
+              res.end(`event: revoked\ndata: ${JSON.stringify({ caseId })}\n\n`);
+              return;
+            }
+            res.write(`event: ${m.type}\ndata: ${JSON.stringify(m.type === 'comment' ? m.comment : m)}\n\n`);
+          });
         });
         const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), deps.keepAliveMs ?? 15_000);
         keepAlive.unref();
         const close = () => {
+          open = false;
           clearInterval(keepAlive);
           unsubscribe();
         };

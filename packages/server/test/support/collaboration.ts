@@ -44,3 +44,33 @@ export function collaborationRouting(): RoutingConfig {
     pools: [{ id: 'neuro', name: 'Neuroradiology', readerIds: ['r-ada', 'r-dee'] }],
   };
 }
+
+/** A server-sent events stream read over real HTTP, event by event. */
+export async function readEvents(url: string, headers: Record<string, string>) {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers, signal: controller.signal });
+  if (res.status !== 200) throw new Error(`stream answered ${res.status}: ${await res.text()}`);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return {
+    /** The next event (any name), with its data parsed; null when the server ended the stream. */
+    async next(): Promise<{ event: string; data: unknown } | null> {
+      for (;;) {
+        const end = buffer.indexOf('\n\n');
+        if (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = block.split('\n').find((l) => l.startsWith('event: '));
+          const data = block.split('\n').find((l) => l.startsWith('data: '));
+          if (!event) continue; // a comment (keep-alive) or the retry line alone
+          return { event: event.slice(7), data: data ? JSON.parse(data.slice(6)) : null };
+        }
+        const { value, done } = await reader.read();
+        if (done) return null;
+        buffer += decoder.decode(value, { stream: true });
+      }
+    },
+    close: () => controller.abort(),
+  };
+}

@@ -78,6 +78,8 @@ export function DiscussionPanel({
       }
     });
     source.addEventListener('consult', () => consultChanged.current?.());
+    // Access ended while the page was open (a consult declined): stop, rather than retry into a refusal.
+    source.addEventListener('revoked', () => source.close());
     return () => {
       controller.abort();
       source.close();
