@@ -166,6 +166,20 @@ export class AnnotationService {
     return row;
   }
 
+  /** A viewer subscribes to the case's changes: an access to the case, audited like a read. */
+  async openStream(actor: Actor, caseId: string, origin: RequestOrigin): Promise<void> {
+    const row = await this.caseFor(actor, caseId, origin, 'annotations-stream');
+    await this.audit.record({
+      action: 'annotations-stream',
+      actor,
+      origin,
+      outcome: 'success',
+      studyUid: row.study_uid,
+      patientId: row.patient_id,
+      detail: caseId,
+    });
+  }
+
   async list(actor: Actor, caseId: string, origin: RequestOrigin): Promise<AnnotationView[]> {
     const row = await this.caseFor(actor, caseId, origin, 'annotations-read');
     const rows = await this.db

@@ -313,6 +313,11 @@ test('the annotation stream pushes a new annotation to another viewer of the cas
     });
     await until(new RegExp(`event: deleted\\ndata: \\{"id":"${id}"\\}`));
     await reader.cancel();
+    // Opening the stream is an access to the case: audited.
+    assert.deepEqual(
+      (await auditActions(bed, 'annotations-stream')).map((e) => [e.actor_name, e.outcome]),
+      [['ben', 'success']],
+    );
   } finally {
     await bed.close();
     await env.cleanup();

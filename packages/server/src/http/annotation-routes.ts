@@ -263,7 +263,7 @@ export function annotationRoutes(deps: AnnotationRouteDeps) {
         translated(async () => {
           const actor = requireActor(request);
           const caseId = request.params.id;
-          await annotations.caseFor(actor, caseId, originOf(request, 'api'), 'annotations-stream');
+          await annotations.openStream(actor, caseId, originOf(request, 'api'));
           reply.hijack();
           const res = reply.raw;
           res.writeHead(200, {
