@@ -14,6 +14,7 @@ import {
 } from '../components/peer-review-manager.tsx';
 import { formatInstant } from '../format-instant.ts';
 import { type PeerReview, peerReviewApi } from '../peer-review-api.ts';
+import type { Problem } from '../problem.ts';
 import { RequestStatus, useRequest } from '../use-request.ts';
 
 /**
@@ -68,10 +69,25 @@ export function PeerReviewPage({ user }: { user: User }) {
   );
 }
 
+/**
+ * A section's failure; a user who is not a reader in the routing directory (a quality lead, an admin) is
+ * told why the section is empty rather than shown an error.
+ */
+function ReaderProblem({ problem, onRetry }: { problem: Problem; onRetry: () => void }) {
+  if (problem.code === 'CONFER_ERR_NOT_A_READER')
+    return (
+      <p className="muted">
+        You are not a reader in the routing directory, so nothing is assigned to you here.
+      </p>
+    );
+  return <ErrorNotice problem={problem} onRetry={onRetry} />;
+}
+
 function AssignedReviews() {
   const { state, reload } = useRequest('mine', (signal) => peerReviewApi.mine(signal));
   const [open, setOpen] = useState<string | null>(null);
-  if (state.status === RequestStatus.Failure) return <ErrorNotice problem={state.problem} onRetry={reload} />;
+  if (state.status === RequestStatus.Failure)
+    return <ReaderProblem problem={state.problem} onRetry={reload} />;
   const reviews = state.data?.reviews ?? [];
   if (state.status === RequestStatus.Loading && !state.data)
     return <p role="status">Loading your reviews…</p>;
@@ -182,7 +198,8 @@ function ReviewWorkspace({ review, onScored }: { review: PeerReview; onScored: (
 
 function MyDiscrepancies() {
   const { state, reload } = useRequest('my-discrepancies', (signal) => peerReviewApi.myDiscrepancies(signal));
-  if (state.status === RequestStatus.Failure) return <ErrorNotice problem={state.problem} onRetry={reload} />;
+  if (state.status === RequestStatus.Failure)
+    return <ReaderProblem problem={state.problem} onRetry={reload} />;
   const reviews = state.data?.reviews ?? [];
   if (state.status === RequestStatus.Loading && !state.data) return <p role="status">Loading…</p>;
   if (reviews.length === 0) return <p className="muted">No discrepancies on your cases.</p>;
@@ -222,7 +239,8 @@ function MyDiscrepancies() {
 
 function MySummary() {
   const { state, reload } = useRequest('my-summary', (signal) => peerReviewApi.mySummary({}, signal));
-  if (state.status === RequestStatus.Failure) return <ErrorNotice problem={state.problem} onRetry={reload} />;
+  if (state.status === RequestStatus.Failure)
+    return <ReaderProblem problem={state.problem} onRetry={reload} />;
   if (!state.data) return <p role="status">Loading…</p>;
   const s = state.data.summary;
   if (s.scored === 0) return <p className="muted">None of your cases has been scored yet.</p>;
