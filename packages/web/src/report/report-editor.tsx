@@ -117,6 +117,21 @@ export function ReportEditor({
     return () => clearTimeout(timer);
   }, [save, flush]);
 
+  // Leaving the page (another case, another tab of the app) saves what was typed in the last second; closing
+  // the browser tab with unsaved text asks first.
+  const unsavedRef = useRef(false);
+  unsavedRef.current = save.kind === 'unsaved';
+  useEffect(() => {
+    const warn = (event: BeforeUnloadEvent) => {
+      if (unsavedRef.current) event.preventDefault();
+    };
+    window.addEventListener('beforeunload', warn);
+    return () => {
+      window.removeEventListener('beforeunload', warn);
+      if (unsavedRef.current) void saveDraft(caseId, revisionRef.current, contentRef.current).catch(() => {});
+    };
+  }, [caseId]);
+
   async function sign(password: string) {
     if (!signing) return;
     setSignBusy(true);
@@ -130,6 +145,9 @@ export function ReportEditor({
         content: contentRef.current,
       });
       setSigning(null);
+      // The signature carried the text: nothing is left to save when this stage's editor goes away.
+      unsavedRef.current = false;
+      setSave({ kind: 'saved', at: signed.draft?.savedAt ?? null });
       onSigned(signed);
     } catch (error) {
       const p = error instanceof ProblemError ? error.problem : toProblem(error);
