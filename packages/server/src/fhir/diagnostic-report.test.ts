@@ -27,6 +27,10 @@ test('the resource names the patient, order, study, interpreter and times, with 
   assert.equal(r.code.coding[0].system, 'http://loinc.org');
   assert.equal(r.code.coding[0].code, '18748-4');
   assert.equal(r.code.text, 'CT HEAD WITHOUT CONTRAST');
+  // A CT study also carries the CT report code; a mixed or other study only the general one.
+  assert.deepEqual(r.code.coding[1], { system: 'http://loinc.org', code: '18747-6', display: 'CT Report' });
+  const cr = toDiagnosticReport({ report: signedReportFixture({ modalities: ['CR', 'SR'] }) }) as Json;
+  assert.equal(cr.code.coding.length, 1);
   assert.deepEqual(r.subject.identifier, {
     use: 'usual',
     type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] },

@@ -24,6 +24,16 @@ export const FhirSystem = {
   V2DiagnosticService: 'http://terminology.hl7.org/CodeSystem/v2-0074',
 } as const;
 
+/**
+ * Modality-specific report codes (LOINC, as DICOM CID 7001 lists them), added after the general
+ * 18748-4 when a study has exactly one of these modalities.
+ */
+const MODALITY_REPORT_CODES: Record<string, { code: string; display: string }> = {
+  CT: { code: '18747-6', display: 'CT Report' },
+  MR: { code: '18755-9', display: 'MRI Report' },
+  US: { code: '18760-9', display: 'Ultrasound Report' },
+};
+
 /** The FHIR id of a report: Confer's report id where it is a valid FHIR id, otherwise refused upstream. */
 export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -80,6 +90,8 @@ export function toDiagnosticReport(input: DiagnosticReportInput): Record<string,
     identifier: { system: FhirSystem.Reader, value: report.author.readerId ?? report.author.userId },
     display: report.author.name,
   };
+  const imaging = report.modalities.filter((m) => m !== 'SR' && m !== 'KO' && m !== 'PR');
+  const modalityCode = imaging.length === 1 ? MODALITY_REPORT_CODES[imaging[0]!] : undefined;
   const presentedForm: Record<string, unknown>[] = [];
   if (input.pdf)
     presentedForm.push({
@@ -115,7 +127,10 @@ export function toDiagnosticReport(input: DiagnosticReportInput): Record<string,
     status: diagnosticReportStatus(report, input.corrected),
     category: [{ coding: [{ system: FhirSystem.V2DiagnosticService, code: 'RAD', display: 'Radiology' }] }],
     code: {
-      coding: [{ system: FhirSystem.Loinc, code: '18748-4', display: 'Diagnostic imaging study' }],
+      coding: [
+        { system: FhirSystem.Loinc, code: '18748-4', display: 'Diagnostic imaging study' },
+        ...(modalityCode ? [{ system: FhirSystem.Loinc, ...modalityCode }] : []),
+      ],
       text: report.procedure ?? report.title,
     },
     subject: {
