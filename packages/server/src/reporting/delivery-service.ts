@@ -46,7 +46,7 @@ export interface ReportDeliveryDeps {
   audit: AuditLog;
   destinations: readonly ReportDestinationConfig[];
   settings: ReportDeliverySettings;
-  /** Names this node in leases and attempts; host and pid when absent. */
+  /** Names this node in leases and attempts; host, pid and a random suffix when absent. */
   nodeId?: string;
   logger?: Logger;
   /** PostgreSQL: NOTIFY other nodes (and this one) when an enqueue commits. */
@@ -131,7 +131,8 @@ export class ReportDeliveryService implements ReportOutbox {
     this.audit = deps.audit;
     this.destinations = new Map(deps.destinations.map((d) => [d.id, d]));
     this.settings = deps.settings;
-    this.nodeId = deps.nodeId ?? `${hostname()}:${process.pid}`;
+    // Host and pid, and a few random characters: two Confer instances in one process are two nodes too.
+    this.nodeId = deps.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
     this.log = deps.logger;
     this.notifyChannel = deps.notifyOtherNodes ? DELIVERY_CHANNEL : undefined;
     this.announceFailure = deps.announceFailure;
