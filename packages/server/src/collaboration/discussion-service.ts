@@ -279,8 +279,10 @@ export class DiscussionService {
   async participants(actor: Actor, caseId: string, prefix: string, origin: RequestOrigin) {
     const row = await this.enter(actor, caseId, origin, 'discussion-participants');
     const p = prefix.toLowerCase();
+    const everyone = await this.access.discussants();
+    const certain = await this.access.certainViewers(everyone, row);
     const out: { username: string; displayName: string | null }[] = [];
-    for (const u of await this.access.discussants()) {
+    for (const u of everyone) {
       if (out.length >= 20) break;
       const matches =
         p === '' ||
@@ -289,7 +291,10 @@ export class DiscussionService {
           .toLowerCase()
           .split(/\s+/)
           .some((w) => w.startsWith(p));
-      if (matches && (await this.access.userCanSee(u, row)))
+      if (!matches) continue;
+      // With a name typed, the few who match are asked in full (other features may let them see the case);
+      // a bare "@" lists only those the cheap rules find, so it never checks every user one by one.
+      if (certain.has(u.username) || (p !== '' && (await this.access.userCanSee(u, row))))
         out.push({ username: u.username, displayName: u.displayName });
     }
     return { users: out };
