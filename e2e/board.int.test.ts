@@ -113,6 +113,7 @@ test('a coordinator creates a board, adds a case from the case page, presents it
     assert.equal(put.status, 200, await put.text());
     const chest = await storeCase(confer, 'cr-chest-ap');
     const head = await storeCase(confer, 'ct-head');
+    const spine = await storeCase(confer, 'mr-knee');
     await confer.tick();
 
     browser = await chromium.launch({
@@ -166,6 +167,15 @@ test('a coordinator creates a board, adds a case from the case page, presents it
     assert.equal(await rows.nth(0).getAttribute('data-case-id'), chest);
     await cora.getByRole('button', { name: `Move ${head} up` }).click();
     await cora.locator(`table.board-cases tbody tr:first-child[data-case-id="${head}"]`).waitFor();
+    // A case picked from the worklist on the session page, then taken off the list again.
+    await cora.getByRole('button', { name: 'Search' }).click();
+    const pick = cora.locator(`tr[data-pick-case-id="${spine}"]`);
+    await pick.getByLabel(`Question for ${spine}`).fill('Cord compression?');
+    await pick.getByRole('button', { name: 'Add' }).click();
+    await cora.locator(`table.board-cases tr[data-case-id="${spine}"]`).waitFor();
+    await pick.getByText('On the list').waitFor();
+    await cora.getByRole('button', { name: `Remove ${spine}` }).click();
+    await cora.locator(`table.board-cases tr[data-case-id="${spine}"]`).waitFor({ state: 'detached' });
     await shot(cora, 'board-session.png');
 
     // Presentation mode: the head CT, then next to the chest film; images, report and discussion in one view.

@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import { abilitiesOf, type User } from '../api-client.ts';
+import { useApi } from '../api-context.ts';
 import { caseHref, navigate } from '../app-route.ts';
 import {
   type BoardSession,
@@ -287,7 +288,12 @@ function BoardSessionPage({ id }: { id: string }) {
             </tbody>
           </table>
         )}
-        {s.canManage && !s.cancelled && <AddCaseById sessionId={s.id} onAdded={(next) => setSession(next)} />}
+        {s.canManage && !s.cancelled && (
+          <>
+            <WorklistPicker session={s} onAdded={(next) => setSession(next)} />
+            <AddCaseById sessionId={s.id} onAdded={(next) => setSession(next)} />
+          </>
+        )}
       </section>
       <p className="muted">
         Opening a case from here (presentation mode) is audited as board access, naming this session.{' '}
@@ -341,5 +347,110 @@ function AddCaseById({
       </button>
       {problem && <ErrorNotice problem={problem} />}
     </form>
+  );
+}
+
+/** Cases found on the worklist (every state a board may discuss), each with a question and an Add button. */
+function WorklistPicker({
+  session,
+  onAdded,
+}: {
+  session: BoardSessionDetail;
+  onAdded: (s: BoardSessionDetail) => void;
+}) {
+  const api = useApi();
+  const [text, setText] = useState('');
+  const [query, setQuery] = useState<string | null>(null);
+  const [questions, setQuestions] = useState<Record<string, string>>({});
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const searchId = useId();
+  const { state } = useRequest(query === null ? null : `pick:${query}`, (signal) => {
+    const params = new URLSearchParams({
+      state: 'ready,assigned,in-read,preliminary,final,addended',
+      sort: '-updatedAt',
+      limit: '20',
+    });
+    if (query) params.set('q', query);
+    return api.worklist(params, signal);
+  });
+  const listed = new Set(session.cases.map((c) => c.caseId));
+  async function add(caseId: string) {
+    setProblem(null);
+    try {
+      onAdded((await boardsApi.addCase(session.id, caseId, questions[caseId] ?? '')).session);
+    } catch (error) {
+      setProblem(toProblem(error));
+    }
+  }
+  return (
+    <div className="stack worklist-picker">
+      <form
+        className="toolbar"
+        aria-label="Find cases on the worklist"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery(text.trim());
+        }}
+      >
+        <div className="field field-inline">
+          <label htmlFor={searchId}>Find on the worklist</label>
+          <input
+            id={searchId}
+            type="search"
+            placeholder="Accession, patient, procedure"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+          />
+        </div>
+        <button type="submit" className="button button-secondary">
+          Search
+        </button>
+      </form>
+      {problem && <ErrorNotice problem={problem} />}
+      {state.status === RequestStatus.Failure && <ErrorNotice problem={state.problem} />}
+      {state.data && state.data.cases.length === 0 && <p className="muted">No case matches.</p>}
+      {state.data && state.data.cases.length > 0 && (
+        <table className="data-table">
+          <caption className="visually-hidden">Cases found on the worklist</caption>
+          <tbody>
+            {state.data.cases.map((c) => (
+              <tr key={c.id} data-pick-case-id={c.id}>
+                <td>
+                  {patientDisplayName(c)}
+                  <br />
+                  <span className="muted">
+                    {c.procedure ?? c.modalities.join(', ')} · {c.accessionNumber ?? c.id}
+                  </span>
+                </td>
+                <td>
+                  {listed.has(c.id) ? (
+                    <span className="muted">On the list</span>
+                  ) : (
+                    <input
+                      aria-label={`Question for ${c.id}`}
+                      placeholder="Question for the board"
+                      value={questions[c.id] ?? ''}
+                      onChange={(e) => setQuestions({ ...questions, [c.id]: e.target.value })}
+                    />
+                  )}
+                </td>
+                <td>
+                  {!listed.has(c.id) && (
+                    <button
+                      type="button"
+                      className="button button-secondary button-small"
+                      disabled={!(questions[c.id] ?? '').trim()}
+                      onClick={() => void add(c.id)}
+                    >
+                      Add
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
   );
 }

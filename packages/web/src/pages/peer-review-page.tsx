@@ -85,7 +85,8 @@ function ReaderProblem({ problem, onRetry }: { problem: Problem; onRetry: () => 
 
 function AssignedReviews() {
   const { state, reload } = useRequest('mine', (signal) => peerReviewApi.mine(signal));
-  const [open, setOpen] = useState<string | null>(null);
+  // A notification links to `#/peer-review?review=<id>`: that review opens at once.
+  const [open, setOpen] = useState<string | null>(() => reviewInFragment(window.location.hash));
   if (state.status === RequestStatus.Failure)
     return <ReaderProblem problem={state.problem} onRetry={reload} />;
   const reviews = state.data?.reviews ?? [];
@@ -250,4 +251,10 @@ function MySummary() {
       {(s.discrepancyRate * 100).toFixed(1)} %), {s.significant} likely clinically significant.
     </p>
   );
+}
+
+/** The review named in the fragment's query (`#/peer-review?review=PR-...`), if any. */
+function reviewInFragment(hash: string): string | null {
+  const q = hash.indexOf('?');
+  return q < 0 ? null : new URLSearchParams(hash.slice(q + 1)).get('review');
 }
