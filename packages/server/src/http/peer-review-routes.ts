@@ -39,7 +39,7 @@ export function sendDomainError(error: unknown, reply: FastifyReply): FastifyRep
   return reply
     .code(error.status)
     .type('application/problem+json')
-    .send(problemBody(error.status, error.code, error.message, { title: error.title, ...error.extra }));
+    .send(problemBody(error.status, error.code, error.message, error.extra));
 }
 
 function range(q: { from?: string; to?: string }): SummaryQuery {

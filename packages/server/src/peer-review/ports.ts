@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Actor, RequestOrigin } from '../archive/ports.ts';
+import { DomainError as AppDomainError } from '../http/errors.ts';
 import type { Database } from '../store/schema.ts';
 
 /**
@@ -56,13 +57,10 @@ export interface CaseMaterial {
 
 /**
  * A refusal with an HTTP status, a stable code (CONFER_ERR_...), a title and a sentence that says what to
- * do. The feature's routes turn it into problem+json.
+ * do: the app's domain error with the title peer review and boards give their problems.
  */
-export class DomainError extends Error {
-  readonly status: number;
-  readonly code: string;
+export class DomainError extends AppDomainError {
   readonly title: string;
-  readonly extra: Record<string, unknown>;
   constructor(
     status: number,
     code: string,
@@ -70,11 +68,7 @@ export class DomainError extends Error {
     detail: string,
     extra: Record<string, unknown> = {},
   ) {
-    super(detail);
-    this.name = 'DomainError';
-    this.status = status;
-    this.code = code;
+    super(status, code, detail, { title, ...extra });
     this.title = title;
-    this.extra = extra;
   }
 }
