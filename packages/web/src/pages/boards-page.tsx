@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { abilitiesOf, type User } from '../api-client.ts';
 import { useApi } from '../api-context.ts';
-import { caseHref, navigate } from '../app-route.ts';
+import { navigate } from '../app-route.ts';
 import {
   type BoardSession,
   type BoardSessionDetail,
@@ -296,9 +296,8 @@ function BoardSessionPage({ id }: { id: string }) {
         )}
       </section>
       <p className="muted">
-        Opening a case from here (presentation mode) is audited as board access, naming this session.{' '}
-        {s.cases[0] && <a href={caseHref(s.cases[0].caseId)}>Case pages</a>} show only what your worklist
-        allows.
+        Members of this session may open its cases (case page, images, report, discussion) until 30 days after
+        it starts; every view is audited as board access.
       </p>
     </>
   );
