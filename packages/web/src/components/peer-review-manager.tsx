@@ -259,7 +259,8 @@ export function PeerReviewSummaries() {
       {state.data && (
         <>
           <p>
-            {state.data.overall.scored} scored, {state.data.overall.discrepancies} discrepancies (
+            {state.data.overall.scored} scored, {state.data.overall.discrepancies}{' '}
+            {state.data.overall.discrepancies === 1 ? 'discrepancy' : 'discrepancies'} (
             {(state.data.overall.discrepancyRate * 100).toFixed(1)} %), {state.data.overall.significant}{' '}
             likely clinically significant. Open: {state.data.open.assigned} awaiting a score (
             {state.data.open.overdue} overdue), {state.data.open.discrepanciesOpen} discrepancies not closed.

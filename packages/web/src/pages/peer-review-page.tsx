@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { abilitiesOf, type User } from '../api-client.ts';
+import { caseHref } from '../app-route.ts';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import {
   discrepancyStateLabels,
@@ -211,8 +212,10 @@ function MyDiscrepancies() {
           <p>
             <span className="badge badge-danger">{r.scoreCode}</span>{' '}
             <strong>{r.procedure ?? r.modalities.join(', ')}</strong>{' '}
-            <code className="muted">{r.caseId}</code> —{' '}
-            {discrepancyStateLabels[r.discrepancy?.state ?? ''] ?? ''}
+            <a href={caseHref(r.caseId)}>
+              <code>{r.caseId}</code>
+            </a>{' '}
+            — {discrepancyStateLabels[r.discrepancy?.state ?? ''] ?? ''}
           </p>
           <p>
             <span className="muted">Reviewer{r.reviewer ? ` ${r.reviewer.name}` : ' (anonymous)'}:</span>{' '}
@@ -247,8 +250,9 @@ function MySummary() {
   if (s.scored === 0) return <p className="muted">None of your cases has been scored yet.</p>;
   return (
     <p>
-      {s.scored} of your cases scored: {s.byScore['1']} concur, {s.discrepancies} discrepancies (
-      {(s.discrepancyRate * 100).toFixed(1)} %), {s.significant} likely clinically significant.
+      {s.scored} of your cases scored: {s.byScore['1']} concur, {s.discrepancies}{' '}
+      {s.discrepancies === 1 ? 'discrepancy' : 'discrepancies'} ({(s.discrepancyRate * 100).toFixed(1)} %),{' '}
+      {s.significant} likely clinically significant.
     </p>
   );
 }
