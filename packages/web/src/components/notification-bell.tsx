@@ -101,7 +101,19 @@ export function NotificationBell() {
         title={bellLabel(state.unread)}
         onClick={() => setOpen((o) => !o)}
       >
-        <span aria-hidden="true">🔔</span>
+        <svg
+          className="bell-icon"
+          viewBox="0 0 24 24"
+          width="18"
+          height="18"
+          aria-hidden="true"
+          focusable="false"
+        >
+          <path
+            d="M12 3a6 6 0 0 0-6 6v3.6l-1.6 2.7A1 1 0 0 0 5.3 17h13.4a1 1 0 0 0 .9-1.7L18 12.6V9a6 6 0 0 0-6-6Zm-2.5 15.5a2.5 2.5 0 0 0 5 0h-5Z"
+            fill="currentColor"
+          />
+        </svg>
         {state.unread > 0 && (
           <span className="bell-badge" data-testid="bell-badge" aria-hidden="true">
             {badgeText(state.unread)}
