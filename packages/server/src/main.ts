@@ -155,7 +155,6 @@ export async function startConfer(config: ConferConfig, options: StartOptions = 
     });
     const deliveries = new ReportDeliveryService({
       db: store.db,
-      dialect: store.dialect,
       clock,
       audit,
       destinations: config.reportDestinations,

@@ -15,7 +15,6 @@ test('the demo RIS accepts reports, refuses every eighth once, and the retry get
   const clock = new ManualClock('2026-03-10T14:20:00Z');
   const svc = new ReportDeliveryService({
     db: env.store.db,
-    dialect: env.store.dialect,
     clock,
     audit: new AuditLog(env.store.db, env.store.dialect, clock),
     destinations: [ris.destination],

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { ManualClock, type SignedReport } from '@confer/core';
+import pino from 'pino';
 import {
   type ListenerAnswer,
   type MllpListener,
@@ -13,12 +14,13 @@ import { storeCases } from '../../test/support/stores.ts';
 import { AuditLog } from '../archive/audit-log.ts';
 import { parseMessage } from '../hl7/message.ts';
 import type { Store } from '../store/database.ts';
+import { listenForOtherNodes } from '../store/listen.ts';
 import {
   defaultReportDelivery,
   type ReportDeliverySettings,
   type ReportDestinationConfig,
 } from './delivery-config.ts';
-import { type DeliveryFailure, ReportDeliveryService } from './delivery-service.ts';
+import { DELIVERY_CHANNEL, type DeliveryFailure, ReportDeliveryService } from './delivery-service.ts';
 
 const coordinator = { kind: 'user' as const, id: '1', name: 'cora', roles: ['coordinator'], siteId: null };
 const origin = { protocol: 'api' as const, remoteAddress: '127.0.0.1' };
@@ -53,6 +55,8 @@ interface Bed {
     nodeId?: string,
     kickAfterCommit?: boolean,
   ): ReportDeliveryService;
+  /** PostgreSQL: LISTEN as main.ts does, so a commit's NOTIFY kicks the service; nothing on SQLite. */
+  listen(svc: ReportDeliveryService): Promise<void>;
   enqueue(svc: ReportDeliveryService, report: SignedReport): Promise<void>;
   deliveries(): Promise<
     {
@@ -87,6 +91,7 @@ for (const sc of await storeCases()) {
       const audit = new AuditLog(env.store.db, env.store.dialect, clock);
       const services: ReportDeliveryService[] = [];
       const failures: DeliveryFailure[] = [];
+      const stops: (() => Promise<void>)[] = [];
       const bed: Bed = {
         store: env.store,
         clock,
@@ -94,19 +99,29 @@ for (const sc of await storeCases()) {
         service(destinations, nodeId = 'node-a', kickAfterCommit = false) {
           const svc = new ReportDeliveryService({
             db: env.store.db,
-            dialect: env.store.dialect,
             clock,
             audit,
             destinations,
             settings,
             nodeId,
             kickAfterCommit,
+            notifyOtherNodes: env.store.dialect === 'postgres',
             announceFailure: async (f) => {
               failures.push(f);
             },
           });
           services.push(svc);
           return svc;
+        },
+        async listen(svc) {
+          if (!env.databaseUrl) return;
+          stops.push(
+            await listenForOtherNodes(
+              env.databaseUrl,
+              { [DELIVERY_CHANNEL]: () => svc.kick() },
+              pino({ level: 'silent' }),
+            ),
+          );
         },
         async enqueue(svc, report) {
           await env.store.db.transaction().execute((trx) => svc.enqueue(trx, report));
@@ -127,6 +142,7 @@ for (const sc of await storeCases()) {
       try {
         await fn(bed);
       } finally {
+        for (const stop of stops) await stop();
         for (const s of services) await s.close();
         await env.cleanup();
       }
@@ -235,6 +251,7 @@ for (const sc of await storeCases()) {
       await withBed(async (bed) => {
         await withListener('AA', async (l) => {
           const svc = bed.service([hl7(l.port)], 'node-a', true);
+          await bed.listen(svc);
           await bed.enqueue(svc, signedReportFixture());
           await l.waitFor(1);
           await svc.idle();

@@ -5,7 +5,6 @@ import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../archive/audit-log.ts';
 import { type Actor, AuditOutcome, Protocol, type RequestOrigin } from '../archive/ports.ts';
-import type { Dialect } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
 import type { ReportDeliveriesTable } from '../store/tables/report-delivery.ts';
 import type { ReportDeliverySettings, ReportDestinationConfig } from './delivery-config.ts';
@@ -17,8 +16,6 @@ import { siteLayout } from './report-pdf-site.ts';
 
 /** PostgreSQL channel: a committed enqueue wakes every node's sender at once. */
 export const DELIVERY_CHANNEL = 'confer_report_delivery';
-/** Advisory lock an enqueuing transaction holds shared; the post-commit kick waits on it exclusively. */
-const ENQUEUE_LOCK = 7242019;
 
 export const DeliveryState = {
   Pending: 'pending',
@@ -41,7 +38,6 @@ export interface DeliveryFailure {
 
 export interface ReportDeliveryDeps {
   db: Kysely<Database>;
-  dialect: Dialect;
   clock: Clock;
   audit: AuditLog;
   destinations: readonly ReportDestinationConfig[];
@@ -109,7 +105,6 @@ function newControlId(): string {
  */
 export class ReportDeliveryService implements ReportOutbox {
   private readonly db: Kysely<Database>;
-  private readonly dialect: Dialect;
   private readonly clock: Clock;
   private readonly audit: AuditLog;
   private readonly destinations: Map<string, ReportDestinationConfig>;
@@ -126,7 +121,6 @@ export class ReportDeliveryService implements ReportOutbox {
 
   constructor(deps: ReportDeliveryDeps) {
     this.db = deps.db;
-    this.dialect = deps.dialect;
     this.clock = deps.clock;
     this.audit = deps.audit;
     this.destinations = new Map(deps.destinations.map((d) => [d.id, d]));
@@ -210,30 +204,19 @@ export class ReportDeliveryService implements ReportOutbox {
       if (this.notifyChannel)
         await sql`select pg_notify(${this.notifyChannel}, ${report.reportId})`.execute(trx);
     }
-    if (targets.length > 0 && this.kickAfterCommit) {
-      // The kick must not look before the signing transaction commits. SQLite has one connection, so the
-      // pass queues behind the transaction anyway; on PostgreSQL the transaction holds a shared advisory lock
-      // that the kick waits for exclusively (the NOTIFY above wakes the other nodes).
-      if (this.dialect === 'postgres')
-        await sql`select pg_advisory_xact_lock_shared(${ENQUEUE_LOCK})`.execute(trx);
-      this.scheduled ??= new Promise<void>((resolve) =>
+    // The send must not look before the signing transaction commits. SQLite has one connection, so this
+    // pass queues behind the transaction until it lets go. On PostgreSQL the NOTIFY above is the kick: it is
+    // delivered on commit, to every node (this pass, on another connection, may well find nothing yet). A lock
+    // taken here and awaited after the commit would work too, but would tie concurrent signing transactions
+    // (which take the audit lock as well) into possible deadlocks.
+    if (targets.length > 0 && this.kickAfterCommit && !this.scheduled)
+      this.scheduled = new Promise<void>((resolve) =>
         setImmediate(() => {
           this.scheduled = undefined;
-          const afterCommit =
-            this.dialect === 'postgres'
-              ? this.db
-                  .transaction()
-                  .execute((t) => sql`select pg_advisory_xact_lock(${ENQUEUE_LOCK})`.execute(t))
-              : Promise.resolve();
-          void afterCommit
-            .then(() => this.kick())
-            .catch((err: Error) =>
-              this.log?.warn({ err: err.message }, 'report delivery kick failed; the clockwork retries'),
-            )
-            .finally(resolve);
+          this.kick();
+          resolve();
         }),
       );
-    }
   }
 
   /** Starts a send pass unless one is running (then that pass runs once more). Never throws. */
