@@ -26,6 +26,8 @@ export function SignedReportsPanel({ caseId, reloadKey }: { caseId: string; relo
     return () => clearTimeout(timer);
   }, [inFlight, reload]);
 
+  // Someone without report:read has nothing to see here, and needs no error about it.
+  if (state.status === RequestStatus.Failure && state.problem.status === 403) return null;
   if (state.status === RequestStatus.Failure)
     return (
       <section className="panel" aria-labelledby="signed-reports-heading">
