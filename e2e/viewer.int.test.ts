@@ -348,6 +348,23 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
       .getByTestId('annotations')
       .getByText(/mean -?\d+(\.\d+)? HU/)
       .waitFor();
+    // The saved mean is the one the image shows.
+    const listed = /mean (-?\d+(?:\.\d+)?) HU/.exec(
+      (await ada.getByTestId('annotations').textContent()) ?? '',
+    );
+    await ada
+      .locator('[data-viewport-id="confer-main"] svg text')
+      .filter({ hasText: 'Mean' })
+      .first()
+      .waitFor();
+    const drawn = /Mean: (-?\d+(?:\.\d+)?) HU/.exec(
+      (await ada.locator('[data-viewport-id="confer-main"] svg').textContent()) ?? '',
+    );
+    assert.ok(listed && drawn, 'a mean in the list and on the image');
+    assert.ok(
+      Math.abs(Number(listed[1]) - Number(drawn[1])) <= 0.1,
+      `list ${listed[1]} vs image ${drawn[1]}`,
+    );
 
     // Export as DICOM SR: the length and the region go in.
     await ada.getByRole('button', { name: 'Export SR' }).click();

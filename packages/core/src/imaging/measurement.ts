@@ -3,9 +3,9 @@
  * image's pixel spacing. The browser shows these numbers while drawing and the server recomputes them before
  * it stores an annotation, so a saved length never depends on what a client claimed.
  *
- * Image coordinates are (column, row) in pixels with the centre of the first pixel at (0, 0), as Cornerstone
- * reports them; DICOM SR puts the top-left corner of that pixel at (0, 0) (PS3.3 C.18.6.1.1), so an SR
- * export adds half a pixel.
+ * Image coordinates are (column, row) in pixels with the top-left corner of the first pixel at (0, 0) and
+ * its centre at (0.5, 0.5): DICOM's convention for spatial coordinates (PS3.3 C.18.6.1.1), which is also
+ * Cornerstone's, so points go into an SR export unchanged.
  */
 
 export const AnnotationTool = {

@@ -93,16 +93,16 @@ test('the TID 1500 tree: context, image library, one measurement group per mappe
   assert.equal(group.length, 1);
   const groups = items(root[5]);
   assert.equal(groups.length, 2);
-  // Length: NUM inferred from a POLYLINE with half-pixel shifted coordinates.
+  // Length: NUM inferred from a POLYLINE in the image's own coordinates.
   const num = items(groups[0]).find((i) => i['0040A040']!.Value![0] === 'NUM')!;
   assert.equal(meaning(num), 'Length');
   const scoord = items(num)[0]!;
   assert.equal(scoord['0040A010']!.Value![0], 'INFERRED FROM');
-  assert.deepEqual(scoord['00700022']!.Value, [0.5, 0.5, 10.5, 0.5]);
+  assert.deepEqual(scoord['00700022']!.Value, [0, 0, 10, 0]);
   // Ellipse: the longer axis first; the mean in Hounsfield units.
   const region = items(groups[1]).find((i) => i['0040A040']!.Value![0] === 'SCOORD')!;
   assert.equal(region['00700023']!.Value![0], 'ELLIPSE');
-  assert.deepEqual(region['00700022']!.Value, [0.5, 10.5, 20.5, 10.5, 10.5, 12.5, 10.5, 8.5]);
+  assert.deepEqual(region['00700022']!.Value, [0, 10, 20, 10, 10, 12, 10, 8]);
   const mean = items(groups[1]).find((i) => meaning(i) === 'Mean')!;
   const mv = mean['0040A300']!.Value![0] as DicomJsonDataset;
   assert.equal((mv['004008EA']!.Value![0] as DicomJsonDataset)['00080100']!.Value![0], "[hnsf'U]");

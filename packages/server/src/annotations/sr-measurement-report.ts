@@ -119,9 +119,9 @@ function imageRef(relationship: string, a: SrAnnotation): DicomJsonDataset {
   return { ...item(relationship, 'IMAGE', null), '00081199': sq(ref) };
 }
 
-/** PS3.3 C.18.6.1.1: (0,0) is the top-left corner of the top-left pixel, so a pixel's centre is +0.5. */
+/** Confer's image coordinates already follow PS3.3 C.18.6.1.1 (the first pixel's top-left corner at 0,0). */
 function graphicData(points: readonly (readonly [number, number])[]): number[] {
-  return points.flatMap(([x, y]) => [x + 0.5, y + 0.5]);
+  return points.flat();
 }
 
 function scoord(relationship: string, concept: Code | null, a: SrAnnotation): DicomJsonDataset {

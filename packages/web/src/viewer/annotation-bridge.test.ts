@@ -60,6 +60,28 @@ test("a region carries Cornerstone's pixel statistics, HU kept as the unit", () 
   assert.deepEqual(out?.statistics, { mean: 42.5, stdDev: 3, min: 30, max: 50, unit: 'HU' });
 });
 
+test("the statistics of the image drawn on win over another target's", () => {
+  const out = toNewAnnotation(
+    {
+      metadata: { toolName: 'RectangleROI', referencedImageId: 'wadors:x/frames/1' },
+      data: {
+        handles: {
+          points: [
+            [0, 0, 7],
+            [1, 0, 7],
+            [0, 1, 7],
+            [1, 1, 7],
+          ],
+        },
+        cachedStats: { 'volumeId:v': { mean: 1 }, 'imageId:wadors:x/frames/1': { mean: 2 } },
+      },
+    },
+    image,
+    worldToImage,
+  );
+  assert.equal(out?.statistics?.mean, 2);
+});
+
 test('tools Confer does not save are left alone; saved points go back to world space', () => {
   assert.equal(
     toNewAnnotation(

@@ -59,7 +59,10 @@ export function toNewAnnotation(
   const out: NewAnnotation = { ...image, tool, points };
   if (a.data.label) out.label = a.data.label;
   if (tool === 'ellipse' || tool === 'rectangle') {
-    const stats = Object.values(a.data.cachedStats ?? {})[0];
+    // Stats are kept per render target; the one for the image drawn on is `imageId:<id>`.
+    const all = a.data.cachedStats ?? {};
+    const ref = a.metadata.referencedImageId;
+    const stats = (ref ? all[`imageId:${ref}`] : undefined) ?? Object.values(all)[0];
     if (stats) {
       const s: NonNullable<NewAnnotation['statistics']> = {};
       for (const k of ['mean', 'stdDev', 'min', 'max'] as const) {

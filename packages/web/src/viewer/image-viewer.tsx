@@ -110,6 +110,7 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
   const [exported, setExported] = useState<SrExportResult | null>(null);
   const [selected, setSelected] = useState<string | null>(focusAnnotationId);
   const [panesReady, setPanesReady] = useState(0);
+  const [seriesVersion, setSeriesVersion] = useState(0);
   const paneElements = useRef(new Map<string, { element: HTMLDivElement; seriesUid: string }>());
   const canWrite = user.roles.includes('radiologist') || user.roles.includes('admin');
   const caseAnnotations = useCaseAnnotations(caseId);
@@ -134,9 +135,9 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
   }, []);
   useEffect(() => () => engine?.destroy(), [engine]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: seriesVersion reloads the list after an SR export adds a series
   useEffect(() => {
     const controller = new AbortController();
-    setSeries(null);
     viewerApi.series(studyUid, controller.signal).then(
       (rows) => {
         const list = seriesSummaries(rows, studyUid);
@@ -151,7 +152,7 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
       (error: unknown) => !controller.signal.aborted && setProblem(toProblem(error)),
     );
     return () => controller.abort();
-  }, [studyUid]);
+  }, [studyUid, seriesVersion]);
 
   // Priors: the patient's other studies, by Patient ID and its issuer.
   useEffect(() => {
@@ -419,11 +420,20 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
         setNotice('Measurements of a bare study are not saved: open the viewer from a case to keep them.');
         return;
       }
-      // A region's pixel statistics are recomputed on the render after the last drag; read them then.
-      afterNextRender()
+      // The statistics cached at the end of a drag can predate the last handle move: have Cornerstone
+      // recompute them on one more render of the pane, then read them.
+      const pane = [...paneElements.current.entries()].find(([, p]) => p.seriesUid === ref.seriesUid);
+      const live = () =>
+        ((a.annotationUID && csAnnotation.state.getAnnotation(a.annotationUID)) ||
+          a) as unknown as CornerstoneAnnotationLike & { invalidated?: boolean };
+      live().invalidated = true;
+      const rendered = annotationsRendered(pane?.[1].element);
+      if (pane) stackViewport(engine, pane[0])?.render();
+      rendered
         .then(() => {
+          const now = live();
           const fresh =
-            toNewAnnotation(a, ref, (p) => worldToImage(a.metadata.referencedImageId!, p)) ?? body;
+            toNewAnnotation(now, ref, (p) => worldToImage(a.metadata.referencedImageId!, p)) ?? body;
           return viewerApi.createAnnotation(caseId, fresh);
         })
         .then(
@@ -551,6 +561,7 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
     viewerApi.exportSr(caseId).then(
       (out) => {
         setExported(out);
+        setSeriesVersion((n) => n + 1);
         setNotice(
           `Exported ${out.exported.length} measurement${out.exported.length === 1 ? '' : 's'} as a DICOM SR series.` +
             (out.notMapped.length
@@ -885,9 +896,18 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
   );
 }
 
-/** Resolves after the browser has drawn the next two frames (Cornerstone renders on animation frames). */
-function afterNextRender(): Promise<void> {
-  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
+/** Resolves once Cornerstone has drawn the pane's annotations again (or after half a second without). */
+function annotationsRendered(element: HTMLElement | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!element) return resolve();
+    const done = () => {
+      element.removeEventListener(ToolEnums.Events.ANNOTATION_RENDERED, done);
+      window.clearTimeout(timer);
+      resolve();
+    };
+    const timer = window.setTimeout(done, 500);
+    element.addEventListener(ToolEnums.Events.ANNOTATION_RENDERED, done);
+  });
 }
 
 function PaneStatus({ state, problem }: { state: string; problem: Problem | null }) {
