@@ -420,6 +420,10 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
         setNotice('Measurements of a bare study are not saved: open the viewer from a case to keep them.');
         return;
       }
+      if (ref.studyUid !== studyUid) {
+        setNotice('Measurements on a prior are not saved: the prior is not part of this case.');
+        return;
+      }
       // The statistics cached at the end of a drag can predate the last handle move: have Cornerstone
       // recompute them on one more render of the pane, then read them.
       const pane = [...paneElements.current.entries()].find(([, p]) => p.seriesUid === ref.seriesUid);
@@ -494,7 +498,7 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
       eventTarget.removeEventListener(Events.ANNOTATION_MODIFIED, onModified);
       for (const t of pending.values()) window.clearTimeout(t);
     };
-  }, [engine, caseId, caseAnnotations.upsert, caseAnnotations.reload, user.username]);
+  }, [engine, caseId, studyUid, caseAnnotations.upsert, caseAnnotations.reload, user.username]);
 
   const deleteAnnotation = useCallback(
     (a: SavedAnnotation) => {
