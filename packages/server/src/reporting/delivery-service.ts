@@ -273,7 +273,7 @@ export class ReportDeliveryService implements ReportOutbox {
     const now = this.now();
     const due = await this.db
       .selectFrom('report_deliveries as d')
-      .select(['d.id', 'd.version'])
+      .select(['d.id', 'd.version', 'd.destination_id'])
       .where((eb) =>
         eb.or([
           eb.and([eb('d.state', '=', DeliveryState.Pending), eb('d.next_attempt_at', '<=', now)]),
@@ -297,25 +297,28 @@ export class ReportDeliveryService implements ReportOutbox {
       .orderBy('d.id')
       .limit(BATCH)
       .execute();
-    const claimed: { row: DeliveryRow; tookOver: boolean }[] = [];
+    // One connection per message, one message at a time per destination; destinations in parallel. Each
+    // delivery is claimed just before it is sent, so its lease covers its own wait for the ACK and not the
+    // queue in front of it (a slow receiver must not let another node take over deliveries not yet sent).
+    const byDestination = new Map<string, { id: number; version: number }[]>();
     for (const c of due) {
-      const got = await this.claim(Number(c.id), Number(c.version), now);
-      if (got) claimed.push(got);
+      const list = byDestination.get(c.destination_id) ?? [];
+      list.push({ id: Number(c.id), version: Number(c.version) });
+      byDestination.set(c.destination_id, list);
     }
-    // One connection per message, one message at a time per destination; destinations in parallel.
-    const byDestination = new Map<string, DeliveryRow[]>();
-    for (const { row, tookOver } of claimed) {
-      if (tookOver) await this.recordLostAttempt(row);
-      const list = byDestination.get(row.destination_id) ?? [];
-      list.push(row);
-      byDestination.set(row.destination_id, list);
-    }
+    let attempted = 0;
     await Promise.all(
-      [...byDestination.values()].map(async (rows) => {
-        for (const row of rows) await this.attempt(row);
+      [...byDestination.values()].map(async (candidates) => {
+        for (const c of candidates) {
+          const got = await this.claim(c.id, c.version, this.now());
+          if (!got) continue;
+          if (got.tookOver) await this.recordLostAttempt(got.row);
+          await this.attempt(got.row);
+          attempted++;
+        }
       }),
     );
-    return claimed.length;
+    return attempted;
   }
 
   private async claim(id: number, version: number, now: number) {
