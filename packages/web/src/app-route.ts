@@ -65,6 +65,11 @@ export function hrefFor(route: Exclude<AppRoute, typeof AppRoute.Case>, params?:
   return `#/${route}${query === '' ? '' : `?${query}`}`;
 }
 
+/** The viewer on a study outside any case (measurements are not saved there). */
+export function studyViewerHref(studyUid: string): string {
+  return `#/${AppRoute.Viewer}?study=${encodeURIComponent(studyUid)}`;
+}
+
 /** The viewer on a case's study, optionally opened on one annotation. */
 export function viewerHref(caseId: string, annotationId?: string): string {
   const query = annotationId ? `?annotation=${encodeURIComponent(annotationId)}` : '';

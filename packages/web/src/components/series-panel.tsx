@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
 import { useApi } from '../api-context.ts';
+import { studyViewerHref } from '../app-route.ts';
 import { sortSeries, toSeriesRow } from '../study-rows.ts';
 import { RequestStatus, useRequest } from '../use-request.ts';
 import { ErrorNotice } from './error-notice.tsx';
@@ -27,6 +28,13 @@ export function SeriesPanel({ studyUid, studyLabel }: SeriesPanelProps) {
       {state.status === RequestStatus.Success && rows.length === 0 && (
         <p className="muted" role="status">
           This study has no series yet. Images may still be arriving.
+        </p>
+      )}
+      {state.status === RequestStatus.Success && rows.length > 0 && (
+        <p>
+          <a className="button button-secondary" href={studyViewerHref(studyUid)}>
+            Open in viewer
+          </a>
         </p>
       )}
       {state.status === RequestStatus.Success && rows.length > 0 && (
