@@ -37,7 +37,8 @@ const point = {
   items: { type: 'number' },
   minItems: 2,
   maxItems: 2,
-  description: '[column, row] in image pixels; the top-left corner of the first pixel is [0, 0], its centre [0.5, 0.5]',
+  description:
+    '[column, row] in image pixels; the top-left corner of the first pixel is [0, 0], its centre [0.5, 0.5]',
 } as const;
 const points = { type: 'array', items: point, minItems: 2, maxItems: 4 } as const;
 const statistics = {
