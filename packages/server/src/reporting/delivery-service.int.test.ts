@@ -393,6 +393,34 @@ for (const sc of await storeCases()) {
       });
     });
 
+    test('an unreachable receiver costs one attempt per round, not one per waiting report', async () => {
+      await withBed(async (bed) => {
+        const closed = await startMllpListener('AA');
+        const port = closed.port;
+        await closed.close();
+        const svc = bed.service([hl7(port)]);
+        for (let i = 1; i <= 4; i++)
+          await bed.enqueue(svc, signedReportFixture({ reportId: `R-DOWN${i}`, caseId: `C-${i}` }));
+        assert.equal(await svc.sendDue(), 1);
+        assert.deepEqual(
+          (await bed.deliveries()).map((d) => d.attempts),
+          [1, 0, 0, 0],
+        );
+        // The next round (the next tick) tries the next one in line; the first waits for its backoff.
+        assert.equal(await svc.sendDue(), 1);
+        assert.deepEqual(
+          (await bed.deliveries()).map((d) => d.attempts),
+          [1, 1, 0, 0],
+        );
+        // Back up: the next round empties the queue.
+        await withListener('AA', async (l) => {
+          const svc2 = bed.service([hl7(l.port)], 'node-a2');
+          bed.clock.advance(60_000);
+          assert.equal(await svc2.sendDue(), 4);
+        });
+      });
+    });
+
     test('a final does not overtake its preliminary at a destination', async () => {
       await withBed(async (bed) => {
         await withListener(

@@ -238,11 +238,14 @@ export class ReportDeliveryService implements ReportOutbox {
     }
     this.running = (async () => {
       let total = 0;
+      // Destinations that failed at the transport level (unreachable, no ACK) in this round: the rest of their
+      // queue waits for the next tick instead of each delivery spending an attempt on the same outage.
+      const unreachable = new Set<string>();
       try {
         do {
           this.again = false;
           for (;;) {
-            const n = await this.pass();
+            const n = await this.pass(unreachable);
             total += n;
             if (n === 0) break;
           }
@@ -269,7 +272,7 @@ export class ReportDeliveryService implements ReportOutbox {
     await this.idle();
   }
 
-  private async pass(): Promise<number> {
+  private async pass(unreachable: Set<string>): Promise<number> {
     const now = this.now();
     const due = await this.db
       .selectFrom('report_deliveries as d')
@@ -302,19 +305,24 @@ export class ReportDeliveryService implements ReportOutbox {
     // queue in front of it (a slow receiver must not let another node take over deliveries not yet sent).
     const byDestination = new Map<string, { id: number; version: number }[]>();
     for (const c of due) {
+      if (unreachable.has(c.destination_id)) continue;
       const list = byDestination.get(c.destination_id) ?? [];
       list.push({ id: Number(c.id), version: Number(c.version) });
       byDestination.set(c.destination_id, list);
     }
     let attempted = 0;
     await Promise.all(
-      [...byDestination.values()].map(async (candidates) => {
+      [...byDestination.entries()].map(async ([destinationId, candidates]) => {
         for (const c of candidates) {
           const got = await this.claim(c.id, c.version, this.now());
           if (!got) continue;
           if (got.tookOver) await this.recordLostAttempt(got.row);
-          await this.attempt(got.row);
+          const outcome = await this.attempt(got.row);
           attempted++;
+          if (outcome === 'error') {
+            unreachable.add(destinationId);
+            break;
+          }
         }
       }),
     );
@@ -374,7 +382,7 @@ export class ReportDeliveryService implements ReportOutbox {
       .execute();
   }
 
-  private async attempt(row: DeliveryRow): Promise<void> {
+  private async attempt(row: DeliveryRow): Promise<SendOutcome['outcome']> {
     const startedAt = this.now();
     const output = await this.db
       .selectFrom('report_outputs')
@@ -411,6 +419,7 @@ export class ReportDeliveryService implements ReportOutbox {
       }
     }
     await this.finish(row, result, startedAt, output ?? undefined, destination);
+    return result.outcome;
   }
 
   private async hasEarlierFinal(report: SignedReport): Promise<boolean> {
