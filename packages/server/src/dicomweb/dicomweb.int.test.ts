@@ -613,6 +613,23 @@ for (const c of await storeCases()) {
       const [asBulk] = await parts(bulkData.rawPayload, String(bulkData.headers['content-type']));
       assert.ok(single!.bytes.equals(asBulk!.bytes));
 
+      // Single frames are built in reused memory: many at once, each must still be its own frame.
+      const expected = [
+        { url: `${path('CT_small.dcm')}/frames/1`, bytes: F['CT_small.dcm']!.pixels! },
+        { url: `${rle}/frames/1`, bytes: both[0]!.bytes },
+        { url: `${rle}/frames/2`, bytes: both[1]!.bytes },
+        { url: `${mrRle}/frames/1`, bytes: single!.bytes },
+      ];
+      const answers = await Promise.all(
+        Array.from({ length: 24 }, async (_, i) => {
+          const e = expected[i % expected.length]!;
+          const r = await get(e.url, rleAccept);
+          const [p] = await parts(r.rawPayload, String(r.headers['content-type']));
+          return p!.bytes.equals(e.bytes);
+        }),
+      );
+      assert.ok(answers.every(Boolean), 'every concurrent frame answer holds its own frame');
+
       const decode = await get(`${jpeg}/frames/1`, {
         accept: 'multipart/related; type="application/octet-stream"',
       });

@@ -135,6 +135,8 @@ const WALK_CHUNK_BYTES = 1024 * 1024;
 export interface ChunkRoom {
   before: number;
   after: number;
+  /** Memory of its own (never a slice of shared memory) of `size` bytes; a fresh buffer when absent. */
+  alloc?: (size: number) => Buffer;
 }
 
 /** The memory of chunks read with room around them: only these may be written around (see `enclose`). */
@@ -156,8 +158,9 @@ async function* positionalChunks(
     const length = Math.min(WALK_CHUNK_BYTES, end - at);
     let chunk: Buffer;
     if (room) {
-      // allocUnsafeSlow: memory of its own, never a slice of the shared pool, so writing around is safe.
-      const memory = Buffer.allocUnsafeSlow(room.before + length + room.after);
+      // Memory of its own, never a slice of Node's shared pool, so writing around the frame is safe.
+      const size = room.before + length + room.after;
+      const memory = room.alloc ? room.alloc(size) : Buffer.allocUnsafeSlow(size);
       roomyChunks.add(memory.buffer);
       chunk = memory.subarray(room.before, room.before + length);
     } else {

@@ -6,6 +6,7 @@ import { TransferSyntax } from '../dicom/transfer-syntax.ts';
 import type { AppDeps } from '../http/app.ts';
 import { originOf, requireActor } from '../http/authenticate.ts';
 import { ErrorCode, ProblemError } from '../http/errors.ts';
+import { FrameBufferPool } from './frame-buffers.ts';
 import {
   type ChunkRoom,
   enclose,
@@ -291,6 +292,16 @@ function negotiateFrames(accept: string | undefined, transferSyntaxUid: string):
   );
 }
 
+/** Memory for single-frame responses, reused once each response is sent (see FrameBufferPool). */
+const framePool = new FrameBufferPool();
+
+/** Sends `body`, a view into pooled memory, and gives the memory back once every byte is on the socket. */
+function sendPooled(reply: FastifyReply, body: Buffer): FastifyReply {
+  // 'finish' only: after an aborted response the memory may still be queued for writing; GC takes it.
+  reply.raw.once('finish', () => framePool.give(body));
+  return reply.send(body);
+}
+
 /** Frames, or (frames undefined) the whole Pixel Data value as bulk data. */
 async function retrievePixels(
   request: FastifyRequest<{ Params: Params }>,
@@ -337,7 +348,7 @@ async function retrievePixels(
           const h = head(true);
           if (lead > h.length) return Buffer.allocUnsafe(lead + length);
           const close = closeDelimiter(boundary, true);
-          const body = Buffer.allocUnsafe(h.length + length + close.length);
+          const body = framePool.take(h.length + length + close.length);
           close.copy(body, h.length + length);
           single = { body, head: h, length };
           // The element header, when read along, lands in the part header's place, written over it below.
@@ -347,9 +358,13 @@ async function retrievePixels(
   let buffers: Buffer[];
   try {
     // One compressed frame: read with room around it for the multipart framing, written in place below.
-    const room =
+    const room: ChunkRoom | undefined =
       !native && which === 'frames' && wanted.length === 1
-        ? { before: head(true).length, after: closeDelimiter(boundary, true).length }
+        ? {
+            before: head(true).length,
+            after: closeDelimiter(boundary, true).length,
+            alloc: (size) => framePool.take(size),
+          }
         : undefined;
     buffers = await readFrames(deps, instance, geometry, wanted, native, frameTarget, room);
   } catch (err) {
@@ -372,11 +387,11 @@ async function retrievePixels(
     frame.length === single.length
   ) {
     single.head.copy(single.body, 0);
-    return reply.type(type).send(single.body);
+    return sendPooled(reply.type(type), single.body);
   }
   if (!native && which === 'frames' && buffers.length === 1) {
     const body = enclose(frame, head(true), closeDelimiter(boundary, true));
-    if (body) return reply.type(type).send(body);
+    if (body) return sendPooled(reply.type(type), body);
   }
   if (which === 'bulkdata' && native) buffers = [Buffer.concat(buffers)];
   const chunks: Buffer[] = [];
