@@ -348,10 +348,8 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
       .getByTestId('annotations')
       .getByText(/mean -?\d+(\.\d+)? HU/)
       .waitFor();
-    // The saved mean is the one the image shows.
-    const listed = /mean (-?\d+(?:\.\d+)?) HU/.exec(
-      (await ada.getByTestId('annotations').textContent()) ?? '',
-    );
+    // The saved mean is the one the image shows (the author's viewer restates it if the first figure was
+    // taken before the last handle move).
     await ada
       .locator('[data-viewport-id="confer-main"] svg text')
       .filter({ hasText: 'Mean' })
@@ -360,11 +358,12 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
     const drawn = /Mean: (-?\d+(?:\.\d+)?) HU/.exec(
       (await ada.locator('[data-viewport-id="confer-main"] svg').textContent()) ?? '',
     );
-    assert.ok(listed && drawn, 'a mean in the list and on the image');
-    assert.ok(
-      Math.abs(Number(listed[1]) - Number(drawn[1])) <= 0.1,
-      `list ${listed[1]} vs image ${drawn[1]}`,
-    );
+    assert.ok(drawn, 'a mean on the image');
+    const shown = Number(drawn[1]).toFixed(1).replace('.', '\\.');
+    await ada
+      .getByTestId('annotations')
+      .getByText(new RegExp(`mean ${shown} HU`))
+      .waitFor();
 
     // Export as DICOM SR: the length and the region go in.
     await ada.getByRole('button', { name: 'Export SR' }).click();
@@ -397,7 +396,19 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
       await waitForImage(ada, 'confer-main', uid);
       await shot(ada, `viewer-syntax-${name}.png`);
     }
-    // The last study is a two-frame clip: cine steps through its frames.
+    // Synthetic ultrasound (a multi-frame clip) and a radiograph, as the demo makes them.
+    for (const protocol of ['cr-chest-ap', 'us-abdomen']) {
+      const study = planStudy(
+        { site: HUB, studyDateTime: now, protocol, small: true },
+        new Rng(`e2e-viewer-${protocol}`),
+      );
+      for (const i of study.instances()) await store(confer, HUB, i.part10);
+      await ada.goto(`${confer.httpUrl}/#/viewer?study=${study.studyUid}`);
+      await waitForImage(ada, 'confer-main', study.studyUid);
+      await shot(ada, `viewer-synthetic-${protocol}.png`);
+    }
+
+    // The ultrasound clip, opened last, is multi-frame: cine steps through its frames.
     const frameAt = await imageIndex(ada, 'confer-main');
     await ada.getByRole('button', { name: 'Play' }).click();
     await waitForIndexChange(ada, 'confer-main', frameAt);

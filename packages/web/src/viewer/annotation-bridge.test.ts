@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { conferToolOf, samePoints, toNewAnnotation, toWorldPoints } from './annotation-bridge.ts';
+import {
+  conferToolOf,
+  samePoints,
+  statisticsDiffer,
+  toNewAnnotation,
+  toWorldPoints,
+} from './annotation-bridge.ts';
 
 const image = { studyUid: '1.2', seriesUid: '1.2.3', sopInstanceUid: '1.2.3.4', frameNumber: 1 };
 // A plane at z=7 with 0.5 mm pixels: world = (x*0.5, y*0.5, 7).
@@ -95,4 +101,15 @@ test('tools Confer does not save are left alone; saved points go back to world s
   assert.deepEqual(toWorldPoints([[2, 4]], imageToWorld), [[1, 2, 7]]);
   assert.ok(samePoints([[1, 2]], [[1.001, 2]]));
   assert.ok(!samePoints([[1, 2]], [[1.1, 2]]));
+});
+
+test('statistics differ only beyond the hundredth the server keeps', () => {
+  const saved = [
+    { name: 'area', value: 100 },
+    { name: 'mean', value: 18.62 },
+  ];
+  assert.equal(statisticsDiffer(saved, { mean: 18.6212 }), false);
+  assert.equal(statisticsDiffer(saved, { mean: 20.1 }), true);
+  assert.equal(statisticsDiffer(saved, { stdDev: 3 }), true, 'a value not saved yet');
+  assert.equal(statisticsDiffer(saved, undefined), false);
 });

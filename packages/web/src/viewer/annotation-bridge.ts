@@ -85,6 +85,24 @@ export function toWorldPoints(
   return points.map(([x, y]) => imageToWorld([x, y]));
 }
 
+/**
+ * Whether the viewer's statistics of a region differ from the saved ones as the server rounds them (to the
+ * hundredth): then the saved figures are stale and the author's viewer stores the ones on screen.
+ */
+export function statisticsDiffer(
+  saved: readonly { name: string; value: number }[],
+  stats: NewAnnotation['statistics'] | undefined,
+): boolean {
+  if (!stats) return false;
+  for (const k of ['mean', 'stdDev', 'min', 'max'] as const) {
+    const v = stats[k];
+    if (v === undefined) continue;
+    const s = saved.find((m) => m.name === k);
+    if (!s || Math.abs(Math.round(v * 100) / 100 - s.value) > 0.001) return true;
+  }
+  return false;
+}
+
 /** Two geometries are the same drawing when every point is within a hundredth of a pixel. */
 export function samePoints(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): boolean {
   return (

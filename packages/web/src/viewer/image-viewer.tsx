@@ -8,6 +8,7 @@ import {
   CORNERSTONE_TOOL,
   type CornerstoneAnnotationLike,
   samePoints,
+  statisticsDiffer,
   toNewAnnotation,
 } from './annotation-bridge.ts';
 import {
@@ -456,9 +457,12 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
       ).detail;
       const id = a.annotationUID;
       if (!caseId || !id?.startsWith('A-')) return;
+      // Handles moved by the author, or statistics Cornerstone recomputed (a region's mean is the viewer's to
+      // measure: when its figure differs from the saved one, the author's viewer stores the one on screen).
       if (
         changeType !== ToolEnums.ChangeTypes.HandlesUpdated &&
-        changeType !== ToolEnums.ChangeTypes.LabelChange
+        changeType !== ToolEnums.ChangeTypes.LabelChange &&
+        changeType !== ToolEnums.ChangeTypes.StatsUpdated
       )
         return;
       window.clearTimeout(pending.get(id));
@@ -470,17 +474,20 @@ export function ImageViewer({ user, caseId, studyUid, focusAnnotationId }: Image
           const imageId = a.metadata.referencedImageId;
           if (!saved || !imageId || saved.author.username !== user.username) return;
           const body = toNewAnnotation(a, imageRefOf(imageId)!, (p) => worldToImage(imageId, p));
-          if (!body || samePoints(body.points, saved.points)) return;
+          if (!body) return;
+          const moved = !samePoints(body.points, saved.points);
+          const restated = statisticsDiffer(saved.measurements, body.statistics);
+          if (!moved && !restated) return;
           viewerApi
             .updateAnnotation(caseId, id, {
               version: saved.version,
-              points: body.points,
+              ...(moved ? { points: body.points } : {}),
               ...(body.statistics ? { statistics: body.statistics } : {}),
             })
             .then(
               (next) => {
                 caseAnnotations.upsert(next);
-                setNotice(`Updated: ${next.summary}`);
+                if (moved) setNotice(`Updated: ${next.summary}`);
               },
               (error: unknown) => {
                 setNotice(`Not updated: ${toProblem(error).detail ?? toProblem(error).title}`);
