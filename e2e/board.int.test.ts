@@ -5,31 +5,18 @@
 // test-artifacts/. Every wait is on a page condition, never a fixed sleep.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { loadConfig } from '../packages/server/src/config/config.ts';
-import { type ConferHandle, startConfer } from '../packages/server/src/main.ts';
+import type { Browser } from 'playwright-core';
+import type { ConferHandle } from '../packages/server/src/main.ts';
 import { DEFAULT_SITES, planStudy, Rng } from '../packages/server/src/synthetic/index.ts';
 import { caseIdFor } from '../packages/server/src/worklist/worklist-service.ts';
 import { testRoutingConfig } from '../packages/server/test/support/worklist.ts';
-
-const chromiumPath = process.env.CONFER_CHROMIUM ?? '/usr/bin/chromium';
-const webRoot = join(import.meta.dirname, '../packages/web/dist');
-const artifacts = join(import.meta.dirname, '../test-artifacts');
-const required = process.env.CONFER_REQUIRE_INTEGRATION === '1';
-const skip = required
-  ? undefined
-  : !existsSync(chromiumPath)
-    ? 'Chromium is not installed (apt-get install chromium)'
-    : !existsSync(join(webRoot, 'index.html'))
-      ? 'the web app is not built (npm run build)'
-      : undefined;
+import { launchChromium, browserSkip as skip } from './support/browser.ts';
+import { startBrowserConfer } from './support/confer.ts';
+import { shot } from './support/screenshots.ts';
+import { e2ePassword, signIn } from './support/sign-in.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
-const password = (u: string) => `${u}-password-e2e`;
 let seed = 0;
 
 async function storeCase(confer: ConferHandle, protocol: string): Promise<string> {
@@ -49,58 +36,23 @@ async function storeCase(confer: ConferHandle, protocol: string): Promise<string
   return caseIdFor(study.studyUid);
 }
 
-async function signIn(page: Page, baseUrl: string, username: string) {
-  await page.goto(`${baseUrl}/`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password(username));
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
-
-async function shot(page: Page, name: string) {
-  await page.evaluate(() =>
-    (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
-  );
-  await page.screenshot({ path: join(artifacts, name), fullPage: true });
-}
-
 test('a coordinator creates a board, adds a case from the case page, presents it and records the outcome', {
   skip,
 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'confer-e2e-board-'));
-  mkdirSync(artifacts, { recursive: true });
-  const confer = await startConfer(
-    loadConfig(
-      { CONFER_DATA_DIR: dataDir },
-      {
-        httpPort: 0,
-        dicomPort: 0,
-        logLevel: 'silent',
-        adminPassword: 'e2e-admin-password',
-        studyQuietPeriodMs: 0,
-        sites: DEFAULT_SITES.map((s) => ({
-          id: s.id,
-          name: s.name,
-          aeTitles: [s.aeTitle],
-          timeZone: s.timeZone,
-          jurisdiction: s.jurisdiction,
-        })),
-      },
-    ),
-    { completionTimer: false, webRoot },
-  );
+  const bed = await startBrowserConfer('board');
+  const { confer } = bed;
   let browser: Browser | undefined;
   try {
     await confer.access.createUser({
       username: 'cora',
-      password: password('cora'),
+      password: e2ePassword('cora'),
       roles: ['coordinator'],
       displayName: 'Cora Mills (MDT coordinator)',
     });
-    await confer.access.createUser({ username: 'ada', password: password('ada'), roles: ['radiologist'] });
+    await confer.access.createUser({ username: 'ada', password: e2ePassword('ada'), roles: ['radiologist'] });
     await confer.access.createUser({
       username: 'rita',
-      password: password('rita'),
+      password: e2ePassword('rita'),
       roles: ['referrer'],
       displayName: 'Dr Rita Okoye (oncology)',
     });
@@ -116,11 +68,7 @@ test('a coordinator creates a board, adds a case from the case page, presents it
     const spine = await storeCase(confer, 'mr-knee');
     await confer.tick();
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      // No --disable-gpu: the viewer draws with WebGL (software rendering in a headless run).
-      args: ['--no-sandbox', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await launchChromium({ webgl: true });
     const viewport = { width: 1440, height: 900 };
     const cora = await (await browser.newContext({ viewport, timezoneId: 'Europe/London' })).newPage();
     await signIn(cora, confer.httpUrl, 'cora');
@@ -231,7 +179,6 @@ test('a coordinator creates a board, adds a case from the case page, presents it
     assert.ok(audit.some((a) => a.actor_name === 'rita' && a.detail?.includes(sessionId)));
   } finally {
     await browser?.close();
-    await confer.close({ graceMs: 1000 });
-    rmSync(dataDir, { recursive: true, force: true });
+    await bed.close();
   }
 });

@@ -4,79 +4,30 @@
 // closes it. Screenshots land in test-artifacts/. Every wait is on a page condition, never a fixed sleep.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { loadConfig } from '../packages/server/src/config/config.ts';
-import { startConfer } from '../packages/server/src/main.ts';
+import type { Browser } from 'playwright-core';
 import { DEFAULT_SITES, planStudy, Rng } from '../packages/server/src/synthetic/index.ts';
 import { caseIdFor } from '../packages/server/src/worklist/worklist-service.ts';
 import { testRoutingConfig } from '../packages/server/test/support/worklist.ts';
-
-const chromiumPath = process.env.CONFER_CHROMIUM ?? '/usr/bin/chromium';
-const webRoot = join(import.meta.dirname, '../packages/web/dist');
-const artifacts = join(import.meta.dirname, '../test-artifacts');
-const required = process.env.CONFER_REQUIRE_INTEGRATION === '1';
-const skip = required
-  ? undefined
-  : !existsSync(chromiumPath)
-    ? 'Chromium is not installed (apt-get install chromium)'
-    : !existsSync(join(webRoot, 'index.html'))
-      ? 'the web app is not built (npm run build)'
-      : undefined;
+import { launchChromium, browserSkip as skip } from './support/browser.ts';
+import { startBrowserConfer } from './support/confer.ts';
+import { shot } from './support/screenshots.ts';
+import { e2ePassword, signIn } from './support/sign-in.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
-const password = (u: string) => `${u}-password-e2e`;
-
-async function signIn(page: Page, baseUrl: string, username: string) {
-  await page.goto(`${baseUrl}/`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password(username));
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
-
-async function shot(page: Page, name: string) {
-  await page.evaluate(() =>
-    (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
-  );
-  await page.screenshot({ path: join(artifacts, name), fullPage: true });
-}
 
 test('a reviewer scores a sampled case 3b; the original reader sees the discrepancy and responds', {
   skip,
 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'confer-e2e-peer-review-'));
-  mkdirSync(artifacts, { recursive: true });
-  const confer = await startConfer(
-    loadConfig(
-      { CONFER_DATA_DIR: dataDir },
-      {
-        httpPort: 0,
-        dicomPort: 0,
-        logLevel: 'silent',
-        adminPassword: 'e2e-admin-password',
-        studyQuietPeriodMs: 0,
-        sites: DEFAULT_SITES.map((s) => ({
-          id: s.id,
-          name: s.name,
-          aeTitles: [s.aeTitle],
-          timeZone: s.timeZone,
-          jurisdiction: s.jurisdiction,
-        })),
-      },
-    ),
-    { completionTimer: false, webRoot },
-  );
+  const bed = await startBrowserConfer('peer-review');
+  const { confer } = bed;
   let browser: Browser | undefined;
   try {
     for (const u of ['ada', 'ben', 'cy'])
-      await confer.access.createUser({ username: u, password: password(u), roles: ['radiologist'] });
+      await confer.access.createUser({ username: u, password: e2ePassword(u), roles: ['radiologist'] });
     await confer.access.createUser({
       username: 'quinn',
-      password: password('quinn'),
+      password: e2ePassword('quinn'),
       roles: ['coordinator'],
     });
     const admin = (await confer.access.createToken({ name: 'e2e', username: 'admin' })).token;
@@ -133,10 +84,7 @@ test('a reviewer scores a sampled case 3b; the original reader sees the discrepa
     const reviewer = review.reviewer.id === 'r-ben' ? 'ben' : 'cy';
     assert.ok(['r-ben', 'r-cy'].includes(review.reviewer.id), 'never the original reader');
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await launchChromium();
     const viewport = { width: 1440, height: 900 };
 
     // The reviewer opens the review: the case, its series, the score form; Ada's name appears nowhere.
@@ -193,7 +141,6 @@ test('a reviewer scores a sampled case 3b; the original reader sees the discrepa
     assert.equal(closed.review.discrepancy.response, 'disagree');
   } finally {
     await browser?.close();
-    await confer.close({ graceMs: 1000 });
-    rmSync(dataDir, { recursive: true, force: true });
+    await bed.close();
   }
 });
