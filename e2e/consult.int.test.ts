@@ -5,28 +5,16 @@
 // test-artifacts/. Every wait is on a page condition, never a fixed sleep.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { loadConfig } from '../packages/server/src/config/config.ts';
-import { type ConferHandle, startConfer } from '../packages/server/src/main.ts';
+import type { Browser } from 'playwright-core';
+import type { ConferHandle } from '../packages/server/src/main.ts';
 import { DEFAULT_SITES, planStudy, Rng, type SyntheticSite } from '../packages/server/src/synthetic/index.ts';
 import { caseIdFor } from '../packages/server/src/worklist/worklist-service.ts';
 import { collaborationRouting } from '../packages/server/test/support/collaboration.ts';
-
-const chromiumPath = process.env.CONFER_CHROMIUM ?? '/usr/bin/chromium';
-const webRoot = join(import.meta.dirname, '../packages/web/dist');
-const artifacts = join(import.meta.dirname, '../test-artifacts');
-const required = process.env.CONFER_REQUIRE_INTEGRATION === '1';
-const skip = required
-  ? undefined
-  : !existsSync(chromiumPath)
-    ? 'Chromium is not installed (apt-get install chromium)'
-    : !existsSync(join(webRoot, 'index.html'))
-      ? 'the web app is not built (npm run build)'
-      : undefined;
+import { launchChromium, browserSkip as skip } from './support/browser.ts';
+import { startBrowserConfer } from './support/confer.ts';
+import { shot } from './support/screenshots.ts';
+import { signIn } from './support/sign-in.ts';
 
 const SPOKE = DEFAULT_SITES.find((s) => s.id === 'brightwater')!; // America/New_York, US-NY
 
@@ -54,45 +42,11 @@ async function storeStudy(confer: ConferHandle, site: SyntheticSite): Promise<st
   return caseIdFor(study.studyUid);
 }
 
-async function signIn(page: Page, baseUrl: string, username: keyof typeof passwords) {
-  await page.goto(`${baseUrl}/`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(passwords[username]);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function shot(page: Page, name: string) {
-  await page.evaluate(() =>
-    (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
-  );
-  await page.screenshot({ path: join(artifacts, name), fullPage: true });
-}
-
 test('a mention reaches a colleague’s bell; a second opinion is routed, answered and shown on the case', {
   skip,
 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'confer-e2e-consult-'));
-  mkdirSync(artifacts, { recursive: true });
-  const confer = await startConfer(
-    loadConfig(
-      { CONFER_DATA_DIR: dataDir },
-      {
-        httpPort: 0,
-        dicomPort: 0,
-        logLevel: 'silent',
-        adminPassword: passwords.admin,
-        studyQuietPeriodMs: 0,
-        sites: DEFAULT_SITES.map((s) => ({
-          id: s.id,
-          name: s.name,
-          aeTitles: [s.aeTitle],
-          timeZone: s.timeZone,
-          jurisdiction: s.jurisdiction,
-        })),
-      },
-    ),
-    { completionTimer: false, webRoot },
-  );
+  const bed = await startBrowserConfer('consult');
+  const { confer } = bed;
   let browser: Browser | undefined;
   try {
     for (const [username, roles, displayName] of [
@@ -112,22 +66,19 @@ test('a mention reaches a colleague’s bell; a second opinion is routed, answer
     const caseId = await storeStudy(confer, SPOKE);
     await confer.tick();
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await launchChromium();
     const viewport = { width: 1440, height: 1000 };
     const ben = await (await browser.newContext({ viewport })).newPage();
     const olive = await (await browser.newContext({ viewport })).newPage();
     const dee = await (await browser.newContext({ viewport })).newPage();
 
-    await signIn(olive, confer.httpUrl, 'olive');
+    await signIn(olive, confer.httpUrl, 'olive', passwords.olive);
     await olive.getByRole('button', { name: 'Notifications: none unread' }).waitFor();
-    await signIn(dee, confer.httpUrl, 'dee');
+    await signIn(dee, confer.httpUrl, 'dee', passwords.dee);
     await dee.getByRole('button', { name: 'Notifications: none unread' }).waitFor();
 
     // Ben opens the case and mentions Olive, picking her from the suggestions.
-    await signIn(ben, confer.httpUrl, 'ben');
+    await signIn(ben, confer.httpUrl, 'ben', passwords.ben);
     await ben.getByRole('heading', { name: 'My worklist' }).waitFor();
     await ben.goto(`${confer.httpUrl}/#/cases/${caseId}`);
     const composer = ben.getByLabel('Add a comment');
@@ -193,7 +144,6 @@ test('a mention reaches a colleague’s bell; a second opinion is routed, answer
     await shot(ben, 'consult-5-answered.png');
   } finally {
     await browser?.close();
-    await confer.close({ graceMs: 1000 });
-    rmSync(dataDir, { recursive: true, force: true });
+    await bed.close();
   }
 });

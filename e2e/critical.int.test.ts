@@ -5,31 +5,18 @@
 // the acknowledgement. Screenshots land in test-artifacts/. Every wait is on a page condition, never a sleep.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { ManualClock } from '@confer/core';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { loadConfig } from '../packages/server/src/config/config.ts';
+import type { Browser } from 'playwright-core';
 import { validateCriticalConfig } from '../packages/server/src/critical/critical-config.ts';
-import { startConfer } from '../packages/server/src/main.ts';
 import { DEFAULT_SITES, planStudy, Rng } from '../packages/server/src/synthetic/index.ts';
 import { caseIdFor } from '../packages/server/src/worklist/worklist-service.ts';
 import { startSmtpSink } from '../packages/server/test/support/smtp-sink.ts';
 import { testRoutingConfig } from '../packages/server/test/support/worklist.ts';
-
-const chromiumPath = process.env.CONFER_CHROMIUM ?? '/usr/bin/chromium';
-const webRoot = join(import.meta.dirname, '../packages/web/dist');
-const artifacts = join(import.meta.dirname, '../test-artifacts');
-const required = process.env.CONFER_REQUIRE_INTEGRATION === '1';
-const skip = required
-  ? undefined
-  : !existsSync(chromiumPath)
-    ? 'Chromium is not installed (apt-get install chromium)'
-    : !existsSync(join(webRoot, 'index.html'))
-      ? 'the web app is not built (npm run build)'
-      : undefined;
+import { launchChromium, browserSkip as skip } from './support/browser.ts';
+import { startBrowserConfer } from './support/confer.ts';
+import { shot } from './support/screenshots.ts';
+import { signIn } from './support/sign-in.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
 const MIN = 60_000;
@@ -42,62 +29,32 @@ const users = {
   'dr.backup': { password: 'backup-password-e2e', roles: ['referrer'] },
 } as const;
 
-async function signIn(page: Page, baseUrl: string, username: keyof typeof users) {
-  await page.goto(`${baseUrl}/`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(users[username].password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
-
-async function shot(page: Page, name: string) {
-  await page.evaluate(() =>
-    (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
-  );
-  await page.screenshot({ path: join(artifacts, name), fullPage: true });
-}
-
 test('a critical result: flagged, notified, escalated to the backup, acknowledged by link, on the timeline', {
   skip,
 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'confer-e2e-critical-'));
-  mkdirSync(artifacts, { recursive: true });
   const smtp = await startSmtpSink();
   const clock = new ManualClock(new Date());
-  const confer = await startConfer(
-    loadConfig(
-      { CONFER_DATA_DIR: dataDir },
-      {
-        httpPort: 0,
-        dicomPort: 0,
-        logLevel: 'silent',
-        adminPassword: 'e2e-admin-password',
-        studyQuietPeriodMs: 0,
-        sites: DEFAULT_SITES.map((s) => ({
-          id: s.id,
-          name: s.name,
-          aeTitles: [s.aeTitle],
-          timeZone: s.timeZone,
-          jurisdiction: s.jurisdiction,
-        })),
-        critical: validateCriticalConfig({
-          deadlineMinutes: { critical: 30 },
-          ladder: [
-            { name: 'Backup clinician', afterMinutes: 15, backup: true },
-            { name: 'Clinical supervisor', afterMinutes: 15, usernames: ['cora'] },
-          ],
-          sites: { [HUB.id]: { defaultClinician: 'dr.clinician', backupClinician: 'dr.backup' } },
-          contacts: {
-            'dr.clinician': { email: 'clinician@hospital.test' },
-            'dr.backup': { email: 'backup@hospital.test' },
-          },
-          smtp: { host: '127.0.0.1', port: smtp.port, from: 'confer@hospital.test' },
-          publicBaseUrl: 'https://confer.hospital.test',
-        }),
-      },
-    ),
-    { completionTimer: false, webRoot, clock },
+  const bed = await startBrowserConfer(
+    'critical',
+    {
+      critical: validateCriticalConfig({
+        deadlineMinutes: { critical: 30 },
+        ladder: [
+          { name: 'Backup clinician', afterMinutes: 15, backup: true },
+          { name: 'Clinical supervisor', afterMinutes: 15, usernames: ['cora'] },
+        ],
+        sites: { [HUB.id]: { defaultClinician: 'dr.clinician', backupClinician: 'dr.backup' } },
+        contacts: {
+          'dr.clinician': { email: 'clinician@hospital.test' },
+          'dr.backup': { email: 'backup@hospital.test' },
+        },
+        smtp: { host: '127.0.0.1', port: smtp.port, from: 'confer@hospital.test' },
+        publicBaseUrl: 'https://confer.hospital.test',
+      }),
+    },
+    { clock },
   );
+  const { confer } = bed;
   let browser: Browser | undefined;
   try {
     for (const [username, u] of Object.entries(users))
@@ -119,10 +76,7 @@ test('a critical result: flagged, notified, escalated to the backup, acknowledge
     await confer.tick();
     const caseId = caseIdFor(study.studyUid);
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await launchChromium();
     const viewport = { width: 1440, height: 900 };
     const ada = await (await browser.newContext({ viewport })).newPage();
     const clinician = await (await browser.newContext({ viewport })).newPage();
@@ -130,12 +84,12 @@ test('a critical result: flagged, notified, escalated to the backup, acknowledge
     const backup = await (await browser.newContext({ viewport })).newPage();
 
     // The clinician is signed in elsewhere in the app, with nothing pending.
-    await signIn(clinician, confer.httpUrl, 'dr.clinician');
+    await signIn(clinician, confer.httpUrl, 'dr.clinician', users['dr.clinician'].password);
     await clinician.getByRole('heading', { level: 1 }).first().waitFor();
     assert.equal(await clinician.locator('.critical-banner').count(), 0);
 
     // Ada flags a critical result from the case page.
-    await signIn(ada, confer.httpUrl, 'ada');
+    await signIn(ada, confer.httpUrl, 'ada', users.ada.password);
     await ada.goto(`${confer.httpUrl}/#/cases/${caseId}`);
     await ada.getByRole('button', { name: 'Flag critical result' }).click();
     await ada.getByLabel('Category').selectOption('critical');
@@ -160,7 +114,7 @@ test('a critical result: flagged, notified, escalated to the backup, acknowledge
     // Nobody acknowledges: past the deadline the backup clinician is told, and the dashboard shows it.
     clock.advance(30 * MIN + 5_000);
     await confer.tick();
-    await signIn(cora, confer.httpUrl, 'cora');
+    await signIn(cora, confer.httpUrl, 'cora', users.cora.password);
     await cora.goto(`${confer.httpUrl}/#/critical`);
     await cora.getByRole('heading', { name: 'Critical results' }).waitFor();
     const row = cora.locator('.critical-table tbody tr').filter({ hasText: FINDING });
@@ -199,8 +153,7 @@ test('a critical result: flagged, notified, escalated to the backup, acknowledge
     await shot(ada, 'critical-case-timeline.png');
   } finally {
     await browser?.close();
-    await confer.close({ graceMs: 1000 });
     await smtp.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bed.close();
   }
 });

@@ -4,87 +4,22 @@
 // Screenshots land in test-artifacts/. Every wait is on a page condition, never a fixed sleep.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ReportContent } from '@confer/core';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { loadConfig } from '../packages/server/src/config/config.ts';
+import type { Browser } from 'playwright-core';
 import { parseMessage } from '../packages/server/src/hl7/message.ts';
-import { type ConferHandle, startConfer } from '../packages/server/src/main.ts';
+import type { ConferHandle } from '../packages/server/src/main.ts';
 import { STARTER_TEMPLATES } from '../packages/server/src/reporting/starter-templates.ts';
 import { DEFAULT_SITES, planStudy, Rng } from '../packages/server/src/synthetic/index.ts';
 import { caseIdFor } from '../packages/server/src/worklist/worklist-service.ts';
 import { startMllpListener } from '../packages/server/test/support/mllp-listener.ts';
-
-const chromiumPath = process.env.CONFER_CHROMIUM ?? '/usr/bin/chromium';
-const webRoot = join(import.meta.dirname, '../packages/web/dist');
-const artifacts = join(import.meta.dirname, '../test-artifacts');
-const required = process.env.CONFER_REQUIRE_INTEGRATION === '1';
-const skip = required
-  ? undefined
-  : !existsSync(chromiumPath)
-    ? 'Chromium is not installed (apt-get install chromium)'
-    : !existsSync(join(webRoot, 'index.html'))
-      ? 'the web app is not built (npm run build)'
-      : undefined;
+import { launchChromium, browserSkip as skip } from './support/browser.ts';
+import { startBrowserConfer } from './support/confer.ts';
+import { oneReaderRouting } from './support/routing.ts';
+import { shot } from './support/screenshots.ts';
+import { signIn } from './support/sign-in.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
-const since = '2020-01-01';
-
-function routingConfig() {
-  return {
-    sites: [
-      { id: HUB.id, name: HUB.name, timeZone: HUB.timeZone, jurisdiction: HUB.jurisdiction, kind: 'hub' },
-    ],
-    partners: [],
-    readers: [
-      {
-        id: 'r-ada',
-        name: 'Dr Ada Quill',
-        username: 'ada',
-        subspecialties: ['general'],
-        modalities: ['CT', 'MR', 'CR'],
-        licences: [{ jurisdiction: HUB.jurisdiction, validFrom: since }],
-        privileges: [{ siteId: HUB.id, validFrom: since }],
-        maxConcurrent: 4,
-      },
-    ],
-    shifts: [
-      {
-        id: 'london-24',
-        name: 'London, round the clock',
-        timeZone: 'Europe/London',
-        days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
-        start: '00:00',
-        end: '00:00',
-        covers: {},
-      },
-    ],
-    rosters: [{ readerId: 'r-ada', shiftId: 'london-24', from: since }],
-    pools: [],
-    rules: [
-      {
-        id: 'shared',
-        name: 'Everything on the shared worklist',
-        when: {},
-        then: { target: { kind: 'covering-shifts', scope: 'any' }, strategy: 'pool' },
-      },
-    ],
-    sla: {
-      classes: [
-        {
-          id: 'routine',
-          name: 'Routine',
-          targets: [{ from: 'available', to: 'final', minutes: 1440 }],
-          escalation: [],
-        },
-      ],
-      byPriority: { stat: 'routine', urgent: 'routine', routine: 'routine' },
-    },
-  };
-}
 
 /** Signs the case's report final as Ada through the API, with her session (signing needs a person). */
 async function signFinal(confer: ConferHandle, caseId: string, password: string) {
@@ -124,58 +59,32 @@ async function signFinal(confer: ConferHandle, caseId: string, password: string)
   });
 }
 
-async function shot(page: Page, name: string) {
-  await page.evaluate(() =>
-    (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
-  );
-  await page.screenshot({ path: join(artifacts, name), fullPage: true });
-}
-
 test('a refused ORU shows up as a failed delivery with the RIS’s reason; the coordinator sends it again', {
   skip,
 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'confer-e2e-delivery-'));
-  mkdirSync(artifacts, { recursive: true });
   const ris = await startMllpListener('AE');
-  const confer = await startConfer(
-    loadConfig(
-      { CONFER_DATA_DIR: dataDir },
+  const bed = await startBrowserConfer('delivery', {
+    reportDestinations: [
       {
-        httpPort: 0,
-        dicomPort: 0,
-        logLevel: 'silent',
-        adminPassword: 'e2e-admin-password',
-        studyQuietPeriodMs: 0,
-        sites: DEFAULT_SITES.map((s) => ({
-          id: s.id,
-          name: s.name,
-          aeTitles: [s.aeTitle],
-          timeZone: s.timeZone,
-          jurisdiction: s.jurisdiction,
-        })),
-        reportDestinations: [
-          {
-            id: 'northvale-ris',
-            type: 'hl7-mllp',
-            host: '127.0.0.1',
-            port: ris.port,
-            receivingApplication: 'RIS',
-            receivingFacility: 'NORTHVALE',
-          },
-        ],
-        // One attempt, so the refusal is final at once and the test needs no clock.
-        reportDelivery: {
-          maxAttempts: 1,
-          retryDelaysMs: [60_000],
-          leaseMs: 60_000,
-          sendingFacility: 'CONFER',
-          connectTimeoutMs: 5_000,
-          ackTimeoutMs: 5_000,
-        },
+        id: 'northvale-ris',
+        type: 'hl7-mllp',
+        host: '127.0.0.1',
+        port: ris.port,
+        receivingApplication: 'RIS',
+        receivingFacility: 'NORTHVALE',
       },
-    ),
-    { completionTimer: false, webRoot },
-  );
+    ],
+    // One attempt, so the refusal is final at once and the test needs no clock.
+    reportDelivery: {
+      maxAttempts: 1,
+      retryDelaysMs: [60_000],
+      leaseMs: 60_000,
+      sendingFacility: 'CONFER',
+      connectTimeoutMs: 5_000,
+      ackTimeoutMs: 5_000,
+    },
+  });
+  const { confer } = bed;
   let browser: Browser | undefined;
   try {
     await confer.access.createUser({ username: 'ada', password: 'ada-password-e2e', roles: ['radiologist'] });
@@ -184,7 +93,7 @@ test('a refused ORU shows up as a failed delivery with the RIS’s reason; the c
       password: 'cora-password-e2e',
       roles: ['coordinator'],
     });
-    await confer.routing.save(routingConfig() as never, 'e2e', 'delivery e2e');
+    await confer.routing.save(oneReaderRouting('general') as never, 'e2e', 'delivery e2e');
     for (const t of STARTER_TEMPLATES) await confer.reports.templates.save(t, 'e2e', 'upsert');
     const study = planStudy(
       { site: HUB, studyDateTime: new Date(), protocol: 'ct-head', tiny: true, slices: 2 },
@@ -206,15 +115,9 @@ test('a refused ORU shows up as a failed delivery with the RIS’s reason; the c
     await ris.waitFor(1);
     await confer.deliveries.idle();
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await launchChromium();
     const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-    await page.goto(`${confer.httpUrl}/`);
-    await page.getByLabel('Username').fill('cora');
-    await page.getByLabel('Password').fill('cora-password-e2e');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, confer.httpUrl, 'cora', 'cora-password-e2e');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Deliveries' }).click();
     await page.getByRole('heading', { name: 'Report deliveries' }).waitFor();
 
@@ -262,8 +165,7 @@ test('a refused ORU shows up as a failed delivery with the RIS’s reason; the c
     await shot(page, 'case-signed-reports.png');
   } finally {
     await browser?.close();
-    await confer.close({ graceMs: 1000 });
     await ris.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bed.close();
   }
 });

@@ -4,86 +4,20 @@
 // test-artifacts/. Every wait is on a page condition, never a fixed sleep.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { loadConfig } from '../packages/server/src/config/config.ts';
-import { type ConferHandle, startConfer } from '../packages/server/src/main.ts';
+import type { Browser } from 'playwright-core';
+import type { ConferHandle } from '../packages/server/src/main.ts';
 import { STARTER_TEMPLATES } from '../packages/server/src/reporting/starter-templates.ts';
 import { DEFAULT_SITES, planStudy, Rng, type SyntheticSite } from '../packages/server/src/synthetic/index.ts';
 import { caseIdFor } from '../packages/server/src/worklist/worklist-service.ts';
-
-const chromiumPath = process.env.CONFER_CHROMIUM ?? '/usr/bin/chromium';
-const webRoot = join(import.meta.dirname, '../packages/web/dist');
-const artifacts = join(import.meta.dirname, '../test-artifacts');
-const required = process.env.CONFER_REQUIRE_INTEGRATION === '1';
-const skip = required
-  ? undefined
-  : !existsSync(chromiumPath)
-    ? 'Chromium is not installed (apt-get install chromium)'
-    : !existsSync(join(webRoot, 'index.html'))
-      ? 'the web app is not built (npm run build)'
-      : undefined;
+import { launchChromium, browserSkip as skip } from './support/browser.ts';
+import { startBrowserConfer } from './support/confer.ts';
+import { oneReaderRouting } from './support/routing.ts';
+import { shot } from './support/screenshots.ts';
+import { signIn } from './support/sign-in.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
-const since = '2020-01-01';
 const ADA_PASSWORD = 'ada-password-e2e';
-
-/** One hub, one reader on a round-the-clock shift, everything on the shared worklist. */
-function routingConfig() {
-  return {
-    sites: [
-      { id: HUB.id, name: HUB.name, timeZone: HUB.timeZone, jurisdiction: HUB.jurisdiction, kind: 'hub' },
-    ],
-    partners: [],
-    readers: [
-      {
-        id: 'r-ada',
-        name: 'Dr Ada Quill',
-        username: 'ada',
-        subspecialties: ['neuro'],
-        modalities: ['CT', 'MR', 'CR'],
-        licences: [{ jurisdiction: HUB.jurisdiction, validFrom: since }],
-        privileges: [{ siteId: HUB.id, validFrom: since }],
-        maxConcurrent: 4,
-      },
-    ],
-    shifts: [
-      {
-        id: 'london-24',
-        name: 'London, round the clock',
-        timeZone: 'Europe/London',
-        days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
-        start: '00:00',
-        end: '00:00',
-        covers: {},
-      },
-    ],
-    rosters: [{ readerId: 'r-ada', shiftId: 'london-24', from: since }],
-    pools: [],
-    rules: [
-      {
-        id: 'shared',
-        name: 'Everything on the shared worklist',
-        when: {},
-        then: { target: { kind: 'covering-shifts', scope: 'any' }, strategy: 'pool' },
-      },
-    ],
-    sla: {
-      classes: [
-        {
-          id: 'routine',
-          name: 'Routine',
-          targets: [{ from: 'available', to: 'final', minutes: 1440 }],
-          escalation: [],
-        },
-      ],
-      byPriority: { stat: 'routine', urgent: 'routine', routine: 'routine' },
-    },
-  };
-}
 
 async function storeStudy(confer: ConferHandle, site: SyntheticSite, protocol: string) {
   const study = planStudy(
@@ -102,42 +36,15 @@ async function storeStudy(confer: ConferHandle, site: SyntheticSite, protocol: s
   return { caseId: caseIdFor(study.studyUid), studyUid: study.studyUid };
 }
 
-async function shot(page: Page, name: string) {
-  await page.evaluate(() =>
-    (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
-  );
-  await page.screenshot({ path: join(artifacts, name), fullPage: true });
-}
-
 test('a reader writes a templated report, signs it final with her password, adds an addendum and compares', {
   skip,
 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'confer-e2e-report-'));
-  mkdirSync(artifacts, { recursive: true });
-  const confer = await startConfer(
-    loadConfig(
-      { CONFER_DATA_DIR: dataDir },
-      {
-        httpPort: 0,
-        dicomPort: 0,
-        logLevel: 'silent',
-        adminPassword: 'e2e-admin-password',
-        studyQuietPeriodMs: 0,
-        sites: DEFAULT_SITES.map((s) => ({
-          id: s.id,
-          name: s.name,
-          aeTitles: [s.aeTitle],
-          timeZone: s.timeZone,
-          jurisdiction: s.jurisdiction,
-        })),
-      },
-    ),
-    { completionTimer: false, webRoot },
-  );
+  const bed = await startBrowserConfer('report');
+  const { confer } = bed;
   let browser: Browser | undefined;
   try {
     await confer.access.createUser({ username: 'ada', password: ADA_PASSWORD, roles: ['radiologist'] });
-    await confer.routing.save(routingConfig() as never, 'e2e', 'report e2e');
+    await confer.routing.save(oneReaderRouting('neuro') as never, 'e2e', 'report e2e');
     for (const t of STARTER_TEMPLATES) await confer.reports.templates.save(t, 'e2e', 'upsert');
     const { caseId, studyUid } = await storeStudy(confer, HUB, 'ct-head');
     await confer.tick();
@@ -172,15 +79,9 @@ test('a reader writes a templated report, signs it final with her password, adds
     if (!annotationsLanded)
       console.log(`no annotation saved (${annotation.status}); measurement insertion not exercised`);
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await launchChromium();
     const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-    await page.goto(`${confer.httpUrl}/`);
-    await page.getByLabel('Username').fill('ada');
-    await page.getByLabel('Password').fill(ADA_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, confer.httpUrl, 'ada', ADA_PASSWORD);
     await page.getByRole('heading', { name: 'My worklist' }).waitFor();
     await page.goto(`${confer.httpUrl}/#/cases/${caseId}`);
     await page.getByRole('button', { name: 'Claim', exact: true }).click();
@@ -247,10 +148,7 @@ test('a reader writes a templated report, signs it final with her password, adds
       roles: ['coordinator'],
     });
     const cora = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-    await cora.goto(`${confer.httpUrl}/`);
-    await cora.getByLabel('Username').fill('cora');
-    await cora.getByLabel('Password').fill('cora-password-e2e');
-    await cora.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(cora, confer.httpUrl, 'cora', 'cora-password-e2e');
     await cora.getByRole('link', { name: 'Templates' }).click();
     await cora.getByRole('heading', { name: 'Report templates' }).waitFor();
     await cora
@@ -290,7 +188,6 @@ test('a reader writes a templated report, signs it final with her password, adds
     assert.ok(detail.timeline.some((e) => e.type === 'case:finalized'));
   } finally {
     await browser?.close();
-    await confer.close({ graceMs: 1000 });
-    rmSync(dataDir, { recursive: true, force: true });
+    await bed.close();
   }
 });

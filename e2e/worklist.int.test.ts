@@ -4,13 +4,9 @@
 // test-artifacts/. Every wait is on a page condition, never a fixed sleep.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { loadConfig } from '../packages/server/src/config/config.ts';
-import { type ConferHandle, startConfer } from '../packages/server/src/main.ts';
+import type { Browser, Page } from 'playwright-core';
+import type { ConferHandle } from '../packages/server/src/main.ts';
 import {
   DEFAULT_SITES,
   ProcedurePriority,
@@ -19,18 +15,10 @@ import {
   type SyntheticSite,
 } from '../packages/server/src/synthetic/index.ts';
 import { caseIdFor } from '../packages/server/src/worklist/worklist-service.ts';
-
-const chromiumPath = process.env.CONFER_CHROMIUM ?? '/usr/bin/chromium';
-const webRoot = join(import.meta.dirname, '../packages/web/dist');
-const artifacts = join(import.meta.dirname, '../test-artifacts');
-const required = process.env.CONFER_REQUIRE_INTEGRATION === '1';
-const skip = required
-  ? undefined
-  : !existsSync(chromiumPath)
-    ? 'Chromium is not installed (apt-get install chromium)'
-    : !existsSync(join(webRoot, 'index.html'))
-      ? 'the web app is not built (npm run build)'
-      : undefined;
+import { launchChromium, browserSkip as skip } from './support/browser.ts';
+import { startBrowserConfer } from './support/confer.ts';
+import { shot } from './support/screenshots.ts';
+import { signIn } from './support/sign-in.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!; // Europe/London, GB-ENG
 const SPOKE = DEFAULT_SITES.find((s) => s.id === 'brightwater')!; // America/New_York, US-NY
@@ -168,49 +156,15 @@ async function storeStudy(
   return { caseId: caseIdFor(study.studyUid), studyUid: study.studyUid };
 }
 
-async function signIn(page: Page, baseUrl: string, username: keyof typeof passwords) {
-  await page.goto(`${baseUrl}/`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(passwords[username]);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
 /** A full-page screenshot from the top, so the sticky header sits where it belongs. */
-async function shot(page: Page, name: string) {
-  await page.evaluate(() =>
-    (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
-  );
-  await page.screenshot({ path: join(artifacts, name), fullPage: true });
-}
-
 /** The worklist row of a case. */
 const row = (page: Page, caseId: string) => page.locator(`tr[data-case-id="${caseId}"]`);
 
 test('readers work the live worklist, a coordinator reassigns, routing refuses a bad edit', {
   skip,
 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'confer-e2e-worklist-'));
-  mkdirSync(artifacts, { recursive: true });
-  const confer = await startConfer(
-    loadConfig(
-      { CONFER_DATA_DIR: dataDir },
-      {
-        httpPort: 0,
-        dicomPort: 0,
-        logLevel: 'silent',
-        adminPassword: passwords.admin,
-        studyQuietPeriodMs: 0,
-        sites: DEFAULT_SITES.map((s) => ({
-          id: s.id,
-          name: s.name,
-          aeTitles: [s.aeTitle],
-          timeZone: s.timeZone,
-          jurisdiction: s.jurisdiction,
-        })),
-      },
-    ),
-    { completionTimer: false, webRoot },
-  );
+  const bed = await startBrowserConfer('worklist');
+  const { confer } = bed;
   let browser: Browser | undefined;
   try {
     await confer.access.createUser({ username: 'ada', password: passwords.ada, roles: ['radiologist'] });
@@ -246,23 +200,14 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
       'STAT CT is assigned to the preferred reader',
     );
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium({ extraArgs: ['--disable-component-update'] });
     const viewport = { width: 1440, height: 900 };
     const ada = await (await browser.newContext({ viewport })).newPage();
     const ben = await (await browser.newContext({ viewport })).newPage();
     const cora = await (await browser.newContext({ viewport })).newPage();
 
     // Ada lands on her worklist: both cases, live.
-    await signIn(ada, confer.httpUrl, 'ada');
+    await signIn(ada, confer.httpUrl, 'ada', passwords.ada);
     await ada.getByRole('heading', { name: 'My worklist' }).waitFor();
     await row(ada, statCt).waitFor();
     await row(ada, hubChest).waitFor();
@@ -306,7 +251,7 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     await shot(ada, 'worklist-reader.png');
 
     // Ben sees the shared cases; Ada's assigned STAT CT is not his to claim.
-    await signIn(ben, confer.httpUrl, 'ben');
+    await signIn(ben, confer.httpUrl, 'ben', passwords.ben);
     await ben.getByRole('heading', { name: 'My worklist' }).waitFor();
     await row(ben, hubChest)
       .getByRole('button', { name: /^Claim/ })
@@ -364,7 +309,7 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     await ada.locator('.excluded-group', { hasText: 'Dr Cy Fenn' }).waitFor();
 
     // The coordinator sees the queues, then reassigns Ada's claimed chest film to Ben.
-    await signIn(cora, confer.httpUrl, 'cora');
+    await signIn(cora, confer.httpUrl, 'cora', passwords.cora);
     await cora.getByRole('heading', { name: 'Worklist (all cases)' }).waitFor();
     await cora.getByRole('link', { name: 'Coordinator' }).click();
     await cora.getByRole('heading', { name: 'Work by state and priority' }).waitFor();
@@ -430,7 +375,6 @@ test('readers work the live worklist, a coordinator reassigns, routing refuses a
     await shot(cora, 'routing-saved.png');
   } finally {
     await browser?.close();
-    await confer.close({ graceMs: 2_000 });
-    rmSync(dataDir, { recursive: true, force: true });
+    await bed.close({ graceMs: 2_000 });
   }
 });
