@@ -5,13 +5,12 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { loadConfig } from '../packages/server/src/config/config.ts';
-import { type ConferHandle, startConfer } from '../packages/server/src/main.ts';
+import type { Browser, Page } from 'playwright-core';
+import type { ConferHandle } from '../packages/server/src/main.ts';
 import {
   DEFAULT_SITES,
   generatePatient,
@@ -20,22 +19,16 @@ import {
   type SyntheticSite,
 } from '../packages/server/src/synthetic/index.ts';
 import { caseIdFor } from '../packages/server/src/worklist/worklist-service.ts';
+import { browserSkip, integrationRequired, launchChromium } from './support/browser.ts';
+import { startBrowserConfer } from './support/confer.ts';
+import { artifacts } from './support/screenshots.ts';
+import { signIn } from './support/sign-in.ts';
 
-const chromiumPath = process.env.CONFER_CHROMIUM ?? '/usr/bin/chromium';
-const webRoot = join(import.meta.dirname, '../packages/web/dist');
-const artifacts = join(import.meta.dirname, '../test-artifacts');
 const fixtures = join(import.meta.dirname, '../packages/server/test/fixtures/pydicom');
-const required = process.env.CONFER_REQUIRE_INTEGRATION === '1';
 const dcmtk = spawnSync('dcmodify', ['--version'], { encoding: 'utf8' }).status === 0;
-const skip = required
-  ? undefined
-  : !existsSync(chromiumPath)
-    ? 'Chromium is not installed (apt-get install chromium)'
-    : !existsSync(join(webRoot, 'index.html'))
-      ? 'the web app is not built (npm run build)'
-      : !dcmtk
-        ? 'dcmtk is not installed (apt-get install dcmtk)'
-        : undefined;
+const skip =
+  browserSkip ??
+  (!integrationRequired && !dcmtk ? 'dcmtk is not installed (apt-get install dcmtk)' : undefined);
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
 const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -106,14 +99,6 @@ async function store(confer: ConferHandle, site: SyntheticSite, part10: Uint8Arr
     origin: { protocol: 'cli', remoteAddress: 'e2e' },
   });
   if (!out.ok) throw new Error(`storing failed: ${out.reason}`);
-}
-
-async function signIn(page: Page, baseUrl: string, username: keyof typeof passwords) {
-  await page.goto(`${baseUrl}/`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(passwords[username]);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: /sign out/i }).waitFor();
 }
 
 async function shot(page: Page, name: string) {
@@ -187,29 +172,10 @@ function freshCopy(dir: string, source: string, name: string): string {
 test('a reader measures on a case with a prior; a colleague sees it live; compressed studies render', {
   skip,
 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'confer-e2e-viewer-'));
   const work = mkdtempSync(join(tmpdir(), 'confer-e2e-syntaxes-'));
   mkdirSync(artifacts, { recursive: true });
-  const confer = await startConfer(
-    loadConfig(
-      { CONFER_DATA_DIR: dataDir },
-      {
-        httpPort: 0,
-        dicomPort: 0,
-        logLevel: 'silent',
-        adminPassword: 'e2e-admin-password',
-        studyQuietPeriodMs: 0,
-        sites: DEFAULT_SITES.map((s) => ({
-          id: s.id,
-          name: s.name,
-          aeTitles: [s.aeTitle],
-          timeZone: s.timeZone,
-          jurisdiction: s.jurisdiction,
-        })),
-      },
-    ),
-    { completionTimer: false, webRoot },
-  );
+  const bed = await startBrowserConfer('viewer');
+  const { confer } = bed;
   let browser: Browser | undefined;
   const errors: string[] = [];
   let failurePage: Page | undefined;
@@ -233,15 +199,7 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
     const caseId = caseIdFor(current.studyUid);
     assert.ok(await confer.worklist.row(caseId), 'the current study is a case');
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium({ webgl: true, extraArgs: ['--disable-component-update'] });
     const viewport = { width: 1440, height: 900 };
     const ada = await (await browser.newContext({ viewport })).newPage();
     const ben = await (await browser.newContext({ viewport })).newPage();
@@ -254,7 +212,7 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
     }
 
     // Ada opens the case, then the viewer from it.
-    await signIn(ada, confer.httpUrl, 'ada');
+    await signIn(ada, confer.httpUrl, 'ada', passwords.ada);
     await ada.goto(`${confer.httpUrl}/#/cases/${caseId}`);
     await ada.getByRole('link', { name: 'Open viewer' }).click();
     await ada.getByTestId('viewer').waitFor();
@@ -275,7 +233,7 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
     await ada.getByText('W 80 L 40').waitFor();
 
     // Ben has the same case open before Ada measures.
-    await signIn(ben, confer.httpUrl, 'ben');
+    await signIn(ben, confer.httpUrl, 'ben', passwords.ben);
     await ben.goto(`${confer.httpUrl}/#/cases/${caseId}/viewer`);
     await waitForImage(ben, 'confer-main');
     await ben.getByText('None yet.').waitFor();
@@ -426,8 +384,7 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
     throw error;
   } finally {
     await browser?.close();
-    await confer.close({ graceMs: 2_000 });
-    rmSync(dataDir, { recursive: true, force: true });
+    await bed.close({ graceMs: 2_000 });
     rmSync(work, { recursive: true, force: true });
   }
 });

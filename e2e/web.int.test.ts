@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { systemClock } from '@confer/core';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { seedDemoStudies } from '../packages/server/src/cli/demo.ts';
 import { loadConfig } from '../packages/server/src/config/config.ts';
 import { startConfer } from '../packages/server/src/main.ts';
 import { DEFAULT_SITES } from '../packages/server/src/synthetic/index.ts';
-
-const chromiumPath = process.env.CONFER_CHROMIUM ?? '/usr/bin/chromium';
-const webRoot = join(import.meta.dirname, '../packages/web/dist');
-const artifacts = join(import.meta.dirname, '../test-artifacts');
-const required = process.env.CONFER_REQUIRE_INTEGRATION === '1';
-const skip = required
-  ? undefined
-  : !existsSync(chromiumPath)
-    ? 'Chromium is not installed (apt-get install chromium)'
-    : !existsSync(join(webRoot, 'index.html'))
-      ? 'the web app is not built (npm run build)'
-      : undefined;
+import { launchChromium, browserSkip as skip, webRoot } from './support/browser.ts';
+import { artifacts } from './support/screenshots.ts';
 
 test('a person signs in, sees the demo studies, opens one, and signs out', { skip }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'confer-e2e-'));
@@ -47,16 +37,7 @@ test('a person signs in, sees the demo studies, opens one, and signs out', { ski
   try {
     const seeded = await seedDemoStudies(confer, systemClock, { studies: 5, slices: 4 });
     assert.equal(seeded.studies, 5);
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium({ extraArgs: ['--disable-component-update'] });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${confer.httpUrl}/`);
     await page.getByLabel('Username').fill('admin');
