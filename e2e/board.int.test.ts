@@ -15,6 +15,7 @@ import { launchChromium, browserSkip as skip } from './support/browser.ts';
 import { startBrowserConfer } from './support/confer.ts';
 import { shot } from './support/screenshots.ts';
 import { e2ePassword, signIn } from './support/sign-in.ts';
+import { storeFromModality } from './support/studies.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
 let seed = 0;
@@ -24,15 +25,7 @@ async function storeCase(confer: ConferHandle, protocol: string): Promise<string
     { site: HUB, studyDateTime: new Date(), protocol, tiny: true, slices: 2 },
     new Rng(`e2e-board-${process.pid}-${seed++}`),
   );
-  for (const instance of study.instances()) {
-    const out = await confer.ingest.store({
-      body: [instance.part10],
-      framing: 'part10',
-      actor: { kind: 'ae', id: HUB.aeTitle, name: HUB.aeTitle, roles: ['modality'], siteId: HUB.id },
-      origin: { protocol: 'cli', remoteAddress: 'e2e' },
-    });
-    assert.ok(out.ok);
-  }
+  for (const instance of study.instances()) await storeFromModality(confer, HUB, instance.part10);
   return caseIdFor(study.studyUid);
 }
 

@@ -15,6 +15,7 @@ import { launchChromium, browserSkip as skip } from './support/browser.ts';
 import { startBrowserConfer } from './support/confer.ts';
 import { shot } from './support/screenshots.ts';
 import { signIn } from './support/sign-in.ts';
+import { storeFromModality } from './support/studies.ts';
 
 const SPOKE = DEFAULT_SITES.find((s) => s.id === 'brightwater')!; // America/New_York, US-NY
 
@@ -30,15 +31,7 @@ async function storeStudy(confer: ConferHandle, site: SyntheticSite): Promise<st
     { site, studyDateTime: new Date(), protocol: 'cr-chest-ap', tiny: true, slices: 2 },
     new Rng(`e2e-consult-${process.pid}`),
   );
-  for (const instance of study.instances()) {
-    const out = await confer.ingest.store({
-      body: [instance.part10],
-      framing: 'part10',
-      actor: { kind: 'ae', id: site.aeTitle, name: site.aeTitle, roles: ['modality'], siteId: site.id },
-      origin: { protocol: 'cli', remoteAddress: 'e2e' },
-    });
-    if (!out.ok) throw new Error(`storing the study failed: ${out.reason}`);
-  }
+  for (const instance of study.instances()) await storeFromModality(confer, site, instance.part10);
   return caseIdFor(study.studyUid);
 }
 

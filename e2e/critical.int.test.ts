@@ -17,6 +17,7 @@ import { launchChromium, browserSkip as skip } from './support/browser.ts';
 import { startBrowserConfer } from './support/confer.ts';
 import { shot } from './support/screenshots.ts';
 import { signIn } from './support/sign-in.ts';
+import { storeFromModality } from './support/studies.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
 const MIN = 60_000;
@@ -64,15 +65,7 @@ test('a critical result: flagged, notified, escalated to the backup, acknowledge
       { site: HUB, studyDateTime: clock.now(), protocol: 'cr-chest-ap', tiny: true, slices: 2 },
       new Rng(`e2e-critical-${process.pid}`),
     );
-    for (const instance of study.instances()) {
-      const out = await confer.ingest.store({
-        body: [instance.part10],
-        framing: 'part10',
-        actor: { kind: 'ae', id: HUB.aeTitle, name: HUB.aeTitle, roles: ['modality'], siteId: HUB.id },
-        origin: { protocol: 'cli', remoteAddress: 'e2e' },
-      });
-      if (!out.ok) throw new Error(`storing the study failed: ${out.reason}`);
-    }
+    for (const instance of study.instances()) await storeFromModality(confer, HUB, instance.part10);
     await confer.tick();
     const caseId = caseIdFor(study.studyUid);
 

@@ -13,6 +13,7 @@ import { launchChromium, browserSkip as skip } from './support/browser.ts';
 import { startBrowserConfer } from './support/confer.ts';
 import { shot } from './support/screenshots.ts';
 import { e2ePassword, signIn } from './support/sign-in.ts';
+import { storeFromModality } from './support/studies.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
 
@@ -61,15 +62,7 @@ test('a reviewer scores a sampled case 3b; the original reader sees the discrepa
       { site: HUB, studyDateTime: new Date(), protocol: 'cr-chest-ap', tiny: true, slices: 2 },
       new Rng(`e2e-peer-review-${process.pid}`),
     );
-    for (const instance of study.instances()) {
-      const out = await confer.ingest.store({
-        body: [instance.part10],
-        framing: 'part10',
-        actor: { kind: 'ae', id: HUB.aeTitle, name: HUB.aeTitle, roles: ['modality'], siteId: HUB.id },
-        origin: { protocol: 'cli', remoteAddress: 'e2e' },
-      });
-      assert.ok(out.ok);
-    }
+    for (const instance of study.instances()) await storeFromModality(confer, HUB, instance.part10);
     await confer.tick();
     const caseId = caseIdFor(study.studyUid);
     await api(adaToken, 'POST', `/api/cases/${caseId}/claim`);

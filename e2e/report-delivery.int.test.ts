@@ -18,6 +18,7 @@ import { startBrowserConfer } from './support/confer.ts';
 import { oneReaderRouting } from './support/routing.ts';
 import { shot } from './support/screenshots.ts';
 import { signIn } from './support/sign-in.ts';
+import { storeFromModality } from './support/studies.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
 
@@ -99,15 +100,7 @@ test('a refused ORU shows up as a failed delivery with the RIS’s reason; the c
       { site: HUB, studyDateTime: new Date(), protocol: 'ct-head', tiny: true, slices: 2 },
       new Rng(`e2e-delivery-${process.pid}`),
     );
-    for (const instance of study.instances()) {
-      const out = await confer.ingest.store({
-        body: [instance.part10],
-        framing: 'part10',
-        actor: { kind: 'ae', id: HUB.aeTitle, name: HUB.aeTitle, roles: ['modality'], siteId: HUB.id },
-        origin: { protocol: 'cli', remoteAddress: 'e2e' },
-      });
-      if (!out.ok) throw new Error(out.reason);
-    }
+    for (const instance of study.instances()) await storeFromModality(confer, HUB, instance.part10);
     await confer.tick();
     const caseId = caseIdFor(study.studyUid);
     const signed = await signFinal(confer, caseId, 'ada-password-e2e');

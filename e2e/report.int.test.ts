@@ -15,6 +15,7 @@ import { startBrowserConfer } from './support/confer.ts';
 import { oneReaderRouting } from './support/routing.ts';
 import { shot } from './support/screenshots.ts';
 import { signIn } from './support/sign-in.ts';
+import { storeFromModality } from './support/studies.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!;
 const ADA_PASSWORD = 'ada-password-e2e';
@@ -24,15 +25,7 @@ async function storeStudy(confer: ConferHandle, site: SyntheticSite, protocol: s
     { site, studyDateTime: new Date(), protocol, tiny: true, slices: 2 },
     new Rng(`e2e-report-${process.pid}`),
   );
-  for (const instance of study.instances()) {
-    const out = await confer.ingest.store({
-      body: [instance.part10],
-      framing: 'part10',
-      actor: { kind: 'ae', id: site.aeTitle, name: site.aeTitle, roles: ['modality'], siteId: site.id },
-      origin: { protocol: 'cli', remoteAddress: 'e2e' },
-    });
-    if (!out.ok) throw new Error(`storing the study failed: ${out.reason}`);
-  }
+  for (const instance of study.instances()) await storeFromModality(confer, site, instance.part10);
   return { caseId: caseIdFor(study.studyUid), studyUid: study.studyUid };
 }
 

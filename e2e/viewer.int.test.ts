@@ -10,19 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { ConferHandle } from '../packages/server/src/main.ts';
-import {
-  DEFAULT_SITES,
-  generatePatient,
-  planStudy,
-  Rng,
-  type SyntheticSite,
-} from '../packages/server/src/synthetic/index.ts';
+import { DEFAULT_SITES, generatePatient, planStudy, Rng } from '../packages/server/src/synthetic/index.ts';
 import { caseIdFor } from '../packages/server/src/worklist/worklist-service.ts';
 import { browserSkip, integrationRequired, launchChromium } from './support/browser.ts';
 import { startBrowserConfer } from './support/confer.ts';
 import { artifacts } from './support/screenshots.ts';
 import { signIn } from './support/sign-in.ts';
+import { storeFromModality } from './support/studies.ts';
 
 const fixtures = join(import.meta.dirname, '../packages/server/test/fixtures/pydicom');
 const dcmtk = spawnSync('dcmodify', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -90,16 +84,6 @@ function routingConfig() {
 }
 
 const passwords = { ada: 'ada-password-e2e', ben: 'ben-password-e2e' } as const;
-
-async function store(confer: ConferHandle, site: SyntheticSite, part10: Uint8Array): Promise<void> {
-  const out = await confer.ingest.store({
-    body: [part10],
-    framing: 'part10',
-    actor: { kind: 'ae', id: site.aeTitle, name: site.aeTitle, roles: ['modality'], siteId: site.id },
-    origin: { protocol: 'cli', remoteAddress: 'e2e' },
-  });
-  if (!out.ok) throw new Error(`storing failed: ${out.reason}`);
-}
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: join(artifacts, name) });
@@ -194,7 +178,8 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
       );
     const prior = plan(new Date(now.getTime() - 365 * 86_400_000), 'e2e-viewer-prior');
     const current = plan(now, 'e2e-viewer-current');
-    for (const s of [prior, current]) for (const i of s.instances()) await store(confer, HUB, i.part10);
+    for (const s of [prior, current])
+      for (const i of s.instances()) await storeFromModality(confer, HUB, i.part10);
     await confer.tick();
     const caseId = caseIdFor(current.studyUid);
     assert.ok(await confer.worklist.row(caseId), 'the current study is a case');
@@ -347,7 +332,7 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
     ];
     for (const [name, source] of syntaxes) {
       const file = freshCopy(work, source, `${name}.dcm`);
-      await store(confer, HUB, readFileSync(file));
+      await storeFromModality(confer, HUB, readFileSync(file));
       const study = execFileSync('dcmdump', ['-q', '+P', '0020,000d', file], { encoding: 'utf8' });
       const uid = /\[([0-9.]+)\]/.exec(study)![1]!;
       await ada.goto(`${confer.httpUrl}/#/viewer?study=${uid}`);
@@ -360,7 +345,7 @@ test('a reader measures on a case with a prior; a colleague sees it live; compre
         { site: HUB, studyDateTime: now, protocol, small: true },
         new Rng(`e2e-viewer-${protocol}`),
       );
-      for (const i of study.instances()) await store(confer, HUB, i.part10);
+      for (const i of study.instances()) await storeFromModality(confer, HUB, i.part10);
       await ada.goto(`${confer.httpUrl}/#/viewer?study=${study.studyUid}`);
       await waitForImage(ada, 'confer-main', study.studyUid);
       await shot(ada, `viewer-synthetic-${protocol}.png`);

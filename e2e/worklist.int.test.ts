@@ -19,6 +19,7 @@ import { launchChromium, browserSkip as skip } from './support/browser.ts';
 import { startBrowserConfer } from './support/confer.ts';
 import { shot } from './support/screenshots.ts';
 import { signIn } from './support/sign-in.ts';
+import { storeFromModality } from './support/studies.ts';
 
 const HUB = DEFAULT_SITES.find((s) => s.id === 'northvale-hub')!; // Europe/London, GB-ENG
 const SPOKE = DEFAULT_SITES.find((s) => s.id === 'brightwater')!; // America/New_York, US-NY
@@ -144,15 +145,7 @@ async function storeStudy(
     { site, studyDateTime: new Date(), protocol, tiny: true, slices: 2, ...(priority ? { priority } : {}) },
     new Rng(`e2e-worklist-${process.pid}-${seed++}`),
   );
-  for (const instance of study.instances()) {
-    const out = await confer.ingest.store({
-      body: [instance.part10],
-      framing: 'part10',
-      actor: { kind: 'ae', id: site.aeTitle, name: site.aeTitle, roles: ['modality'], siteId: site.id },
-      origin: { protocol: 'cli', remoteAddress: 'e2e' },
-    });
-    if (!out.ok) throw new Error(`storing the study failed: ${out.reason}`);
-  }
+  for (const instance of study.instances()) await storeFromModality(confer, site, instance.part10);
   return { caseId: caseIdFor(study.studyUid), studyUid: study.studyUid };
 }
 
