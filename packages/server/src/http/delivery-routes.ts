@@ -5,6 +5,7 @@ import type { DiagnosticReportSearch, ReportReader } from '../reporting/delivery
 import type { ReportDeliveryService } from '../reporting/delivery-service.ts';
 import { originOf, requireActor } from './authenticate.ts';
 import { ProblemError, problemBody } from './errors.ts';
+import { problemSchema } from './problem-schema.ts';
 
 export interface DeliveryRouteDeps {
   deliveries: ReportDeliveryService;
@@ -17,18 +18,6 @@ const TITLES: Record<string, string> = {
   [DeliveryErrorCode.Busy]: 'Delivery busy',
 };
 
-const problemSchema = {
-  type: 'object',
-  description: 'RFC 9457 problem details with a stable Confer error code',
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
-    code: { type: 'string' },
-  },
-  additionalProperties: true,
-} as const;
 const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema } as const;
 
 const attemptSchema = {

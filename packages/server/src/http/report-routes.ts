@@ -5,19 +5,9 @@ import { ReportError } from '../reporting/report-error.ts';
 import type { ReportService } from '../reporting/report-service.ts';
 import { originOf, requireActor } from './authenticate.ts';
 import { problemBody } from './errors.ts';
+import { problemSchema } from './problem-schema.ts';
 
-const problem = {
-  type: 'object',
-  description: 'RFC 9457 problem details with a stable Confer error code',
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
-    code: { type: 'string' },
-  },
-  additionalProperties: true,
-} as const;
+const problem = problemSchema;
 const refusals = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 422: problem };
 const caseIdParams = {
   type: 'object',

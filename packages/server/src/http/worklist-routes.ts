@@ -15,6 +15,7 @@ import {
 import { originOf, requireActor } from './authenticate.ts';
 import { ErrorCode, ProblemError } from './errors.ts';
 import { parseFhirObservation } from './fhir-observation.ts';
+import { problemSchema } from './problem-schema.ts';
 
 export interface WorklistRouteDeps {
   worklist: WorklistService;
@@ -81,19 +82,7 @@ export function worklistRoutes(deps: WorklistRouteDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
     const { worklist, routing, bus } = deps;
 
-    app.addSchema({
-      $id: 'problem',
-      type: 'object',
-      description: 'RFC 9457 problem details with a stable Confer error code',
-      properties: {
-        type: { type: 'string' },
-        title: { type: 'string' },
-        status: { type: 'integer' },
-        detail: { type: 'string' },
-        code: { type: 'string' },
-      },
-      additionalProperties: true,
-    });
+    app.addSchema({ $id: 'problem', ...problemSchema });
 
     app.get<{
       Querystring: Record<string, string | undefined>;
