@@ -19,6 +19,7 @@ import {
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Actor, AuditSink, RequestOrigin } from '../archive/ports.ts';
+import { DomainError } from '../http/errors.ts';
 import { type MailMessage, sendMail as realSendMail, type SmtpOptions } from '../mail/smtp-client.ts';
 import type { Database } from '../store/schema.ts';
 import type { CriticalResultsTable } from '../store/tables/critical-results.ts';
@@ -42,21 +43,16 @@ export type CriticalServiceErrorCode =
   (typeof CriticalServiceErrorCode)[keyof typeof CriticalServiceErrorCode];
 
 /** A refusal with a stable code, an HTTP status and a sentence that says what to do. */
-export class CriticalError extends Error {
-  readonly code: CriticalServiceErrorCode;
-  readonly status: number;
-  readonly extra: Record<string, unknown>;
+export class CriticalError extends DomainError {
+  declare readonly code: CriticalServiceErrorCode;
   constructor(
     status: number,
     code: CriticalServiceErrorCode,
     message: string,
     extra: Record<string, unknown> = {},
   ) {
-    super(message);
+    super(status, code, message, extra);
     this.name = 'CriticalError';
-    this.status = status;
-    this.code = code;
-    this.extra = extra;
   }
 }
 

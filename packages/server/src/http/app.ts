@@ -6,9 +6,7 @@ import { AuditOutcome, type IngestService, QueryError, type QueryService } from 
 import type { RetrieveService } from '../archive/retrieve-service.ts';
 import { type AccessService, AuthError } from '../auth/access-service.ts';
 import type { ConferConfig } from '../config/config.ts';
-import { CriticalError } from '../critical/critical-service.ts';
 import type { Store } from '../store/database.ts';
-import { WorklistError } from '../worklist/worklist-service.ts';
 import {
   originOf,
   readCookie,
@@ -68,10 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: Error, request, reply) => {
     let status = 500;
     let body: ReturnType<typeof problemBody>;
-    if (error instanceof WorklistError || error instanceof CriticalError) {
-      status = error.status;
-      body = problemBody(status, error.code, error.message, error.extra);
-    } else if (isDomainError(error)) {
+    if (isDomainError(error)) {
       status = error.status;
       body = problemBody(status, error.code, error.message, error.extra ?? {});
     } else if (error instanceof ProblemError) {

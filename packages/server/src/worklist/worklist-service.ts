@@ -29,6 +29,7 @@ import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Actor, AuditSink, RequestOrigin } from '../archive/ports.ts';
 import type { StudyCompleteEvent } from '../archive/study-completion.ts';
+import { DomainError } from '../http/errors.ts';
 import type { CasesTable, Database } from '../store/schema.ts';
 import { type CaseSummary, toCaseSummary } from './case-summary.ts';
 import type { RoutingConfigStore, RoutingVersion } from './routing-config-store.ts';
@@ -46,16 +47,11 @@ export const WorklistErrorCode = {
 export type WorklistErrorCode = (typeof WorklistErrorCode)[keyof typeof WorklistErrorCode];
 
 /** A refusal with a stable code, an HTTP status and a sentence that says what to do. */
-export class WorklistError extends Error {
-  readonly code: WorklistErrorCode;
-  readonly status: number;
-  readonly extra: Record<string, unknown>;
+export class WorklistError extends DomainError {
+  declare readonly code: WorklistErrorCode;
   constructor(status: number, code: WorklistErrorCode, message: string, extra: Record<string, unknown> = {}) {
-    super(message);
+    super(status, code, message, extra);
     this.name = 'WorklistError';
-    this.status = status;
-    this.code = code;
-    this.extra = extra;
   }
 }
 
