@@ -9,6 +9,7 @@ import {
 import type { SrExportService } from '../annotations/sr-export-service.ts';
 import { originOf, requireActor } from './authenticate.ts';
 import { type ErrorCode, ProblemError } from './errors.ts';
+import { openEventStream } from './sse.ts';
 
 export interface AnnotationRouteDeps {
   annotations: AnnotationService;
@@ -265,28 +266,15 @@ export function annotationRoutes(deps: AnnotationRouteDeps) {
           const actor = requireActor(request);
           const caseId = request.params.id;
           await annotations.openStream(actor, caseId, originOf(request, 'api'));
-          reply.hijack();
-          const res = reply.raw;
-          res.writeHead(200, {
-            'content-type': 'text/event-stream; charset=utf-8',
-            'cache-control': 'no-store',
-            connection: 'keep-alive',
-            'x-accel-buffering': 'no',
+          const stream = openEventStream(request, reply, {
+            ready: { caseId },
+            keepAliveMs: deps.keepAliveMs,
           });
-          res.write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ caseId })}\n\n`);
           const unsubscribe = annotations.events.subscribe(caseId, (m: AnnotationMessage) => {
-            if (m.type === 'annotation')
-              res.write(`event: annotation\ndata: ${JSON.stringify(m.annotation)}\n\n`);
-            else res.write(`event: deleted\ndata: ${JSON.stringify({ id: m.id })}\n\n`);
+            if (m.type === 'annotation') stream.send('annotation', m.annotation);
+            else stream.send('deleted', { id: m.id });
           });
-          const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), deps.keepAliveMs ?? 15_000);
-          keepAlive.unref();
-          const close = () => {
-            clearInterval(keepAlive);
-            unsubscribe();
-          };
-          request.raw.on('close', close);
-          res.on('error', close);
+          stream.onClose(unsubscribe);
         }),
     );
 

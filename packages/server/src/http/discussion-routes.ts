@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DiscussionMessage } from '../collaboration/discussion-bus.ts';
 import { type DiscussionService, MAX_COMMENT_CHARS } from '../collaboration/discussion-service.ts';
 import { originOf, requireActor } from './authenticate.ts';
+import { openEventStream } from './sse.ts';
 
 export interface DiscussionRouteDeps {
   discussion: DiscussionService;
@@ -222,15 +223,7 @@ export function discussionRoutes(deps: DiscussionRouteDeps) {
         const actor = requireActor(request);
         const caseId = request.params.id;
         const bus = await discussion.openStream(actor, caseId, originOf(request, 'api'));
-        reply.hijack();
-        const res = reply.raw;
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
-        res.write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ caseId })}\n\n`);
+        const stream = openEventStream(request, reply, { ready: { caseId }, keepAliveMs: deps.keepAliveMs });
         // Access can end while the page is open (a consult declined or taken away): it is asked again before
         // each change is sent, in order, and a stream that lost it is told so and closed.
         let queue = Promise.resolve();
@@ -240,21 +233,16 @@ export function discussionRoutes(deps: DiscussionRouteDeps) {
             if (!open) return;
             if (!(await discussion.stillAllowed(actor, caseId))) {
               open = false;
-              res.end(`event: revoked\ndata: ${JSON.stringify({ caseId })}\n\n`);
+              stream.end('revoked', { caseId });
               return;
             }
-            res.write(`event: ${m.type}\ndata: ${JSON.stringify(m.type === 'comment' ? m.comment : m)}\n\n`);
+            stream.send(m.type, m.type === 'comment' ? m.comment : m);
           });
         });
-        const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), deps.keepAliveMs ?? 15_000);
-        keepAlive.unref();
-        const close = () => {
+        stream.onClose(() => {
           open = false;
-          clearInterval(keepAlive);
           unsubscribe();
-        };
-        request.raw.on('close', close);
-        res.on('error', close);
+        });
       },
     );
   };

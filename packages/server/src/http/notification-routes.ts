@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Notification, NotificationService } from '../notifications/notification-service.ts';
 import { requireActor } from './authenticate.ts';
+import { openEventStream } from './sse.ts';
 
 export interface NotificationRouteDeps {
   notifications: NotificationService;
@@ -114,26 +115,11 @@ export function notificationRoutes(deps: NotificationRouteDeps) {
         const actor = requireActor(request);
         const username = notifications.usernameOf(actor);
         const unread = await notifications.unreadCount(username);
-        reply.hijack();
-        const res = reply.raw;
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
-        res.write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ unread })}\n\n`);
+        const stream = openEventStream(request, reply, { ready: { unread }, keepAliveMs: deps.keepAliveMs });
         const unsubscribe = notifications.subscribe(username, (n: Notification) => {
-          res.write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`);
+          stream.send('notification', n, String(n.id));
         });
-        const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), deps.keepAliveMs ?? 15_000);
-        keepAlive.unref();
-        const close = () => {
-          clearInterval(keepAlive);
-          unsubscribe();
-        };
-        request.raw.on('close', close);
-        res.on('error', close);
+        stream.onClose(unsubscribe);
       },
     );
   };

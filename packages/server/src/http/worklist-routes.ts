@@ -16,6 +16,7 @@ import { originOf, requireActor } from './authenticate.ts';
 import { ErrorCode, ProblemError } from './errors.ts';
 import { parseFhirObservation } from './fhir-observation.ts';
 import { problemSchema } from './problem-schema.ts';
+import { openEventStream } from './sse.ts';
 
 export interface WorklistRouteDeps {
   worklist: WorklistService;
@@ -578,19 +579,11 @@ export function worklistRoutes(deps: WorklistRouteDeps) {
       readerId: string | undefined,
     ) {
       await worklist.auditStream(actor, originOf(request, 'api'));
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
+      const stream = openEventStream(request, reply, {
+        ready: { readerId: readerId ?? null, all },
+        keepAliveMs: deps.keepAliveMs,
       });
-      res.write(
-        `retry: 2000\nevent: ready\ndata: ${JSON.stringify({ readerId: readerId ?? null, all })}\n\n`,
-      );
-      const send = (event: string, data: unknown) =>
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const send = (event: string, data: unknown) => stream.send(event, data);
       const unsubscribe = bus.subscribe((m: WorklistMessage) => {
         if (m.type === 'notice') {
           if (all) send('notice', m);
@@ -600,14 +593,7 @@ export function worklistRoutes(deps: WorklistRouteDeps) {
         else if (readerId && (m.visibleBefore.includes(readerId) || m.events.includes('remote')))
           send('removed', { id: m.summary.id });
       });
-      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), deps.keepAliveMs ?? 15_000);
-      keepAlive.unref();
-      const close = () => {
-        clearInterval(keepAlive);
-        unsubscribe();
-      };
-      request.raw.on('close', close);
-      res.on('error', close);
+      stream.onClose(unsubscribe);
     }
   };
 }
