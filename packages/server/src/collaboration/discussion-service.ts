@@ -3,6 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Actor, AuditOutcome, AuditSink, RequestOrigin } from '../archive/ports.ts';
 import type { CasesTable, Database } from '../store/schema.ts';
 import type { CaseCommentsTable } from '../store/tables/collaboration.ts';
+import { recordCaseAudit } from '../worklist/case-audit.ts';
 import { type CaseAccess, GrantReason, type KnownUser, usernameOf } from './case-access.ts';
 import { CollaborationError, CollaborationErrorCode } from './collaboration-error.ts';
 import type { DiscussionBus } from './discussion-bus.ts';
@@ -499,15 +500,7 @@ export class DiscussionService {
     outcome: AuditOutcome,
     detail: string | null,
   ) {
-    await this.audit.record({
-      action,
-      actor,
-      origin,
-      outcome,
-      studyUid: row.study_uid,
-      patientId: row.patient_id,
-      detail: `${row.id}${detail ? `: ${detail}` : ''}`.slice(0, 500),
-    });
+    await recordCaseAudit(this.audit, actor, origin, action, row, outcome, detail);
   }
 
   private now(): number {

@@ -32,6 +32,7 @@ import type { DiscussionFeed } from '../collaboration/discussion-feed.ts';
 import type { Notifier, NotifyInput } from '../collaboration/notifier.ts';
 import type { CasesTable, Database } from '../store/schema.ts';
 import type { ConsultsTable } from '../store/tables/collaboration.ts';
+import { recordCaseAudit } from '../worklist/case-audit.ts';
 import type { RoutingConfigStore, RoutingVersion } from '../worklist/routing-config-store.ts';
 import { routingCaseOf, type WorklistService } from '../worklist/worklist-service.ts';
 
@@ -837,15 +838,7 @@ export class ConsultService {
     outcome: AuditOutcome,
     detail: string | null,
   ) {
-    await this.audit.record({
-      action,
-      actor,
-      origin,
-      outcome,
-      studyUid: row.study_uid,
-      patientId: row.patient_id,
-      detail: `${row.id}${detail ? `: ${detail}` : ''}`.slice(0, 500),
-    });
+    await recordCaseAudit(this.audit, actor, origin, action, row, outcome, detail);
   }
 
   private now(): number {
