@@ -1,8 +1,7 @@
 import { BoardOutcomeCategory, type BoardSessionInput } from '@confer/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BoardService, BoardSessionChanges } from '../boards/board-service.ts';
 import { originOf, requireActor } from './authenticate.ts';
-import { sendDomainError } from './peer-review-routes.ts';
 
 export interface BoardRouteDeps {
   boards: BoardService;
@@ -49,15 +48,6 @@ type IdCase = { Params: { id: string; caseId: string } };
 export function boardRoutes(deps: BoardRouteDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
     const { boards } = deps;
-    const guard =
-      <R>(run: (request: R) => Promise<unknown>) =>
-      async (request: R, reply: FastifyReply) => {
-        try {
-          return await run(request);
-        } catch (err) {
-          return sendDomainError(err, reply);
-        }
-      };
 
     app.get<{ Querystring: { past?: string } }>(
       '/api/boards',
@@ -74,13 +64,13 @@ export function boardRoutes(deps: BoardRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<{ Querystring: { past?: string } }>) => ({
+      async (request: FastifyRequest<{ Querystring: { past?: string } }>) => ({
         sessions: await boards.list(
           requireActor(request),
           { past: request.query.past === 'true' },
           originOf(request, 'api'),
         ),
-      })),
+      }),
     );
 
     app.post<{ Body: BoardSessionInput & { members?: string[] } }>(
@@ -98,7 +88,7 @@ export function boardRoutes(deps: BoardRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<{ Body: BoardSessionInput & { members?: string[] } }>) => {
+      async (request: FastifyRequest<{ Body: BoardSessionInput & { members?: string[] } }>) => {
         const b = request.body;
         return {
           session: await boards.create(
@@ -107,7 +97,7 @@ export function boardRoutes(deps: BoardRouteDeps) {
             originOf(request, 'api'),
           ),
         };
-      }),
+      },
     );
 
     app.get<Id>(
@@ -120,9 +110,9 @@ export function boardRoutes(deps: BoardRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<Id>) => ({
+      async (request: FastifyRequest<Id>) => ({
         session: await boards.detail(requireActor(request), request.params.id, originOf(request, 'api')),
-      })),
+      }),
     );
 
     app.patch<Id & { Body: BoardSessionChanges }>(
@@ -136,14 +126,14 @@ export function boardRoutes(deps: BoardRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<Id & { Body: BoardSessionChanges }>) => ({
+      async (request: FastifyRequest<Id & { Body: BoardSessionChanges }>) => ({
         session: await boards.update(
           requireActor(request),
           request.params.id,
           request.body,
           originOf(request, 'api'),
         ),
-      })),
+      }),
     );
 
     app.post<Id>(
@@ -156,9 +146,9 @@ export function boardRoutes(deps: BoardRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<Id>) => ({
+      async (request: FastifyRequest<Id>) => ({
         session: await boards.cancel(requireActor(request), request.params.id, originOf(request, 'api')),
-      })),
+      }),
     );
 
     app.post<Id & { Body: { caseId: string; question: string } }>(
@@ -180,14 +170,14 @@ export function boardRoutes(deps: BoardRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<Id & { Body: { caseId: string; question: string } }>) => ({
+      async (request: FastifyRequest<Id & { Body: { caseId: string; question: string } }>) => ({
         session: await boards.addCase(
           requireActor(request),
           request.params.id,
           request.body,
           originOf(request, 'api'),
         ),
-      })),
+      }),
     );
 
     app.put<Id & { Body: { caseIds: string[] } }>(
@@ -206,14 +196,14 @@ export function boardRoutes(deps: BoardRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<Id & { Body: { caseIds: string[] } }>) => ({
+      async (request: FastifyRequest<Id & { Body: { caseIds: string[] } }>) => ({
         session: await boards.reorder(
           requireActor(request),
           request.params.id,
           request.body.caseIds,
           originOf(request, 'api'),
         ),
-      })),
+      }),
     );
 
     app.delete<IdCase>(
@@ -226,14 +216,14 @@ export function boardRoutes(deps: BoardRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<IdCase>) => ({
+      async (request: FastifyRequest<IdCase>) => ({
         session: await boards.removeCase(
           requireActor(request),
           request.params.id,
           request.params.caseId,
           originOf(request, 'api'),
         ),
-      })),
+      }),
     );
 
     app.get<IdCase>(
@@ -247,14 +237,13 @@ export function boardRoutes(deps: BoardRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<IdCase>) =>
+      async (request: FastifyRequest<IdCase>) =>
         boards.present(
           requireActor(request),
           request.params.id,
           request.params.caseId,
           originOf(request, 'api'),
         ),
-      ),
     );
 
     type OutcomeBody = { category: string; recommendation: string; attendees?: string[] };
@@ -283,7 +272,7 @@ export function boardRoutes(deps: BoardRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<IdCase & { Body: OutcomeBody }>) => ({
+      async (request: FastifyRequest<IdCase & { Body: OutcomeBody }>) => ({
         entry: await boards.recordOutcome(
           requireActor(request),
           request.params.id,
@@ -291,7 +280,7 @@ export function boardRoutes(deps: BoardRouteDeps) {
           { ...request.body, attendees: request.body.attendees ?? [] },
           originOf(request, 'api'),
         ),
-      })),
+      }),
     );
 
     app.get<Id>(
@@ -308,9 +297,9 @@ export function boardRoutes(deps: BoardRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<Id>) => ({
+      async (request: FastifyRequest<Id>) => ({
         sessions: await boards.sessionsForCase(requireActor(request), request.params.id),
-      })),
+      }),
     );
   };
 }

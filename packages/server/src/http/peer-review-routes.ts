@@ -1,9 +1,8 @@
 import { DiscrepancyState, RADPEER_SCORES } from '@confer/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PeerReviewService, SummaryQuery } from '../peer-review/peer-review-service.ts';
-import { DomainError } from '../peer-review/ports.ts';
 import { originOf, requireActor } from './authenticate.ts';
-import { ErrorCode, ProblemError, problemBody } from './errors.ts';
+import { ErrorCode, ProblemError } from './errors.ts';
 
 export interface PeerReviewRouteDeps {
   peerReview: PeerReviewService;
@@ -30,18 +29,6 @@ const noteBody = {
   additionalProperties: false,
 } as const;
 
-/**
- * Sends a feature's refusal as problem+json with its own code and title; anything else goes to the app's
- * error handler.
- */
-export function sendDomainError(error: unknown, reply: FastifyReply): FastifyReply {
-  if (!(error instanceof DomainError)) throw error;
-  return reply
-    .code(error.status)
-    .type('application/problem+json')
-    .send(problemBody(error.status, error.code, error.message, error.extra));
-}
-
 function range(q: { from?: string; to?: string }): SummaryQuery {
   const at = (v: string | undefined, name: string) => {
     if (v === undefined) return undefined;
@@ -66,15 +53,6 @@ function range(q: { from?: string; to?: string }): SummaryQuery {
 export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
     const { peerReview } = deps;
-    const guard =
-      <R>(run: (request: R) => Promise<unknown>) =>
-      async (request: R, reply: FastifyReply) => {
-        try {
-          return await run(request);
-        } catch (err) {
-          return sendDomainError(err, reply);
-        }
-      };
 
     app.get(
       '/api/peer-review/settings',
@@ -85,9 +63,9 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest) => ({
+      async (request: FastifyRequest) => ({
         settings: await peerReview.readSettings(requireActor(request)),
-      })),
+      }),
     );
 
     app.put<{ Body: unknown }>(
@@ -116,13 +94,13 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
           response: { ...refusals, 422: problem },
         },
       },
-      guard(async (request: FastifyRequest<{ Body: unknown }>) => ({
+      async (request: FastifyRequest<{ Body: unknown }>) => ({
         settings: await peerReview.saveSettings(
           requireActor(request),
           request.body,
           originOf(request, 'api'),
         ),
-      })),
+      }),
     );
 
     app.get(
@@ -134,9 +112,9 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest) => ({
+      async (request: FastifyRequest) => ({
         reviews: await peerReview.myReviews(requireActor(request), originOf(request, 'api')),
-      })),
+      }),
     );
 
     app.get(
@@ -149,9 +127,9 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest) => ({
+      async (request: FastifyRequest) => ({
         reviews: await peerReview.myDiscrepancies(requireActor(request), originOf(request, 'api')),
-      })),
+      }),
     );
 
     app.get<{ Querystring: { from?: string; to?: string } }>(
@@ -164,9 +142,8 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<{ Querystring: { from?: string; to?: string } }>) =>
+      async (request: FastifyRequest<{ Querystring: { from?: string; to?: string } }>) =>
         peerReview.mySummary(requireActor(request), range(request.query), originOf(request, 'api')),
-      ),
     );
 
     app.get<{ Querystring: { from?: string; to?: string } }>(
@@ -179,9 +156,8 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<{ Querystring: { from?: string; to?: string } }>) =>
+      async (request: FastifyRequest<{ Querystring: { from?: string; to?: string } }>) =>
         peerReview.summaries(requireActor(request), range(request.query), originOf(request, 'api')),
-      ),
     );
 
     type ListQuery = { state?: string; discrepancy?: string; reader?: string; from?: string; to?: string };
@@ -205,7 +181,7 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<{ Querystring: ListQuery }>) => {
+      async (request: FastifyRequest<{ Querystring: ListQuery }>) => {
         const q = request.query;
         return {
           reviews: await peerReview.list(
@@ -219,7 +195,7 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
             originOf(request, 'api'),
           ),
         };
-      }),
+      },
     );
 
     app.get<{ Params: { id: string } }>(
@@ -233,9 +209,9 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<{ Params: { id: string } }>) => ({
+      async (request: FastifyRequest<{ Params: { id: string } }>) => ({
         review: await peerReview.detail(requireActor(request), request.params.id, originOf(request, 'api')),
-      })),
+      }),
     );
 
     type ScoreBody = { score: number; significance?: 'a' | 'b' | null; comment?: string };
@@ -260,14 +236,14 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<{ Params: { id: string }; Body: ScoreBody }>) => ({
+      async (request: FastifyRequest<{ Params: { id: string }; Body: ScoreBody }>) => ({
         review: await peerReview.score(
           requireActor(request),
           request.params.id,
           request.body,
           originOf(request, 'api'),
         ),
-      })),
+      }),
     );
 
     type RespondBody = { response: 'agree' | 'disagree'; comment?: string };
@@ -290,14 +266,14 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
           response: refusals,
         },
       },
-      guard(async (request: FastifyRequest<{ Params: { id: string }; Body: RespondBody }>) => ({
+      async (request: FastifyRequest<{ Params: { id: string }; Body: RespondBody }>) => ({
         review: await peerReview.respond(
           requireActor(request),
           request.params.id,
           request.body,
           originOf(request, 'api'),
         ),
-      })),
+      }),
     );
 
     for (const step of ['escalate', 'close'] as const) {
@@ -315,21 +291,17 @@ export function peerReviewRoutes(deps: PeerReviewRouteDeps) {
             response: refusals,
           },
         },
-        guard(
-          async (
-            request: FastifyRequest<{ Params: { id: string }; Body: { note?: string } | undefined }>,
-          ) => {
-            const actor = requireActor(request);
-            const note = request.body?.note ?? null;
-            const origin = originOf(request, 'api');
-            return {
-              review:
-                step === 'close'
-                  ? await peerReview.close(actor, request.params.id, note, origin)
-                  : await peerReview.escalate(actor, request.params.id, note, origin),
-            };
-          },
-        ),
+        async (request: FastifyRequest<{ Params: { id: string }; Body: { note?: string } | undefined }>) => {
+          const actor = requireActor(request);
+          const note = request.body?.note ?? null;
+          const origin = originOf(request, 'api');
+          return {
+            review:
+              step === 'close'
+                ? await peerReview.close(actor, request.params.id, note, origin)
+                : await peerReview.escalate(actor, request.params.id, note, origin),
+          };
+        },
       );
     }
   };
