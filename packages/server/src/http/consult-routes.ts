@@ -9,6 +9,12 @@ export interface ConsultRouteDeps {
 
 const problem = { $ref: 'problem#' } as const;
 const refusals = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 422: problem };
+/** Declining and cancelling take the same optional reason. */
+const reasonBody = {
+  type: 'object',
+  properties: { reason: { type: 'string', maxLength: 500 } },
+  additionalProperties: false,
+} as const;
 const consultParams = {
   type: 'object',
   properties: { id: { type: 'string', description: 'consult id, e.g. K-1A2B3C4D5E' } },
@@ -192,11 +198,7 @@ export function consultRoutes(deps: ConsultRouteDeps) {
           tags: ['consults'],
           summary: 'Decline a consult routed to you; it is routed again without you',
           params: consultParams,
-          body: {
-            type: 'object',
-            properties: { reason: { type: 'string', maxLength: 500 } },
-            additionalProperties: false,
-          },
+          body: reasonBody,
           response: { 200: consult, ...refusals },
         },
       },
@@ -244,11 +246,7 @@ export function consultRoutes(deps: ConsultRouteDeps) {
           tags: ['consults'],
           summary: 'Cancel a consult (its requester or a coordinator)',
           params: consultParams,
-          body: {
-            type: 'object',
-            properties: { reason: { type: 'string', maxLength: 500 } },
-            additionalProperties: false,
-          },
+          body: reasonBody,
           response: { 200: consult, ...refusals },
         },
       },
