@@ -1,10 +1,8 @@
 import { SignedReportKind } from '@confer/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CriticalError } from '../critical/critical-service.ts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ReportError } from '../reporting/report-error.ts';
 import type { ReportService } from '../reporting/report-service.ts';
 import { originOf, requireActor } from './authenticate.ts';
-import { problemBody } from './errors.ts';
 import { problemSchema } from './problem-schema.ts';
 
 const problem = problemSchema;
@@ -99,23 +97,6 @@ function versionRef(v: string, name: string): number | 'draft' {
 }
 
 /**
- * Runs a handler and turns a reporting refusal into problem+json; the app's own handler does every other
- * error. (The app's handler is shared by every feature, so this one stays local.)
- */
-async function handled<T>(reply: FastifyReply, run: () => Promise<T>): Promise<T | FastifyReply> {
-  try {
-    return await run();
-  } catch (err) {
-    // The critical-results service refuses in its own terms when a signature flags findings.
-    if (!(err instanceof ReportError) && !(err instanceof CriticalError)) throw err;
-    return reply
-      .code(err.status)
-      .type('application/problem+json')
-      .send(problemBody(err.status, err.code, err.message, err.extra));
-  }
-}
-
-/**
  * The reporting API: templates, the case's report (drafts, signing, versions, diffs). Handlers only
  * translate HTTP; access checks, audit and decisions live in the report service.
  */
@@ -129,8 +110,7 @@ export function reportRoutes(deps: { reports: ReportService }) {
       {
         schema: { tags: ['reports'], summary: 'Report templates', response: { 401: problem, 403: problem } },
       },
-      async (request, reply) =>
-        handled(reply, async () => ({ templates: await reports.listTemplates(requireActor(request)) })),
+      async (request) => ({ templates: await reports.listTemplates(requireActor(request)) }),
     );
     app.get<{ Params: { id: string } }>(
       '/api/report-templates/:id',
@@ -142,8 +122,7 @@ export function reportRoutes(deps: { reports: ReportService }) {
           response: refusals,
         },
       },
-      async (request, reply) =>
-        handled(reply, () => reports.getTemplate(requireActor(request), request.params.id)),
+      async (request) => reports.getTemplate(requireActor(request), request.params.id),
     );
     app.post<{ Body: unknown }>(
       '/api/report-templates',
@@ -155,16 +134,15 @@ export function reportRoutes(deps: { reports: ReportService }) {
           response: refusals,
         },
       },
-      async (request, reply) =>
-        handled(reply, async () => {
-          const saved = await reports.saveTemplate(
-            requireActor(request),
-            request.body,
-            'create',
-            origin(request),
-          );
-          return reply.code(201).send(saved);
-        }),
+      async (request, reply) => {
+        const saved = await reports.saveTemplate(
+          requireActor(request),
+          request.body,
+          'create',
+          origin(request),
+        );
+        return reply.code(201).send(saved);
+      },
     );
     app.put<{ Params: { id: string }; Body: Record<string, unknown> }>(
       '/api/report-templates/:id',
@@ -177,22 +155,21 @@ export function reportRoutes(deps: { reports: ReportService }) {
           response: refusals,
         },
       },
-      async (request, reply) =>
-        handled(reply, async () => {
-          const body = request.body ?? {};
-          if (body.id !== undefined && body.id !== request.params.id)
-            throw new ReportError(
-              400,
-              'CONFER_ERR_BAD_REQUEST',
-              `the body's id "${String(body.id)}" differs from the path's "${request.params.id}"; ids cannot be changed`,
-            );
-          return reports.saveTemplate(
-            requireActor(request),
-            { ...body, id: request.params.id },
-            'replace',
-            origin(request),
+      async (request) => {
+        const body = request.body ?? {};
+        if (body.id !== undefined && body.id !== request.params.id)
+          throw new ReportError(
+            400,
+            'CONFER_ERR_BAD_REQUEST',
+            `the body's id "${String(body.id)}" differs from the path's "${request.params.id}"; ids cannot be changed`,
           );
-        }),
+        return reports.saveTemplate(
+          requireActor(request),
+          { ...body, id: request.params.id },
+          'replace',
+          origin(request),
+        );
+      },
     );
     app.delete<{ Params: { id: string } }>(
       '/api/report-templates/:id',
@@ -204,11 +181,10 @@ export function reportRoutes(deps: { reports: ReportService }) {
           response: refusals,
         },
       },
-      async (request, reply) =>
-        handled(reply, async () => {
-          await reports.deleteTemplate(requireActor(request), request.params.id, origin(request));
-          return reply.code(204).send();
-        }),
+      async (request, reply) => {
+        await reports.deleteTemplate(requireActor(request), request.params.id, origin(request));
+        return reply.code(204).send();
+      },
     );
 
     app.get<{ Params: { id: string } }>(
@@ -222,10 +198,9 @@ export function reportRoutes(deps: { reports: ReportService }) {
           response: refusals,
         },
       },
-      async (request, reply) =>
-        handled(reply, async () => ({
-          report: await reports.get(requireActor(request), request.params.id, origin(request)),
-        })),
+      async (request) => ({
+        report: await reports.get(requireActor(request), request.params.id, origin(request)),
+      }),
     );
     app.get<{ Params: { id: string } }>(
       '/api/cases/:id/report/template',
@@ -237,8 +212,7 @@ export function reportRoutes(deps: { reports: ReportService }) {
           response: refusals,
         },
       },
-      async (request, reply) =>
-        handled(reply, () => reports.templateFor(requireActor(request), request.params.id, origin(request))),
+      async (request) => reports.templateFor(requireActor(request), request.params.id, origin(request)),
     );
     app.put<{ Params: { id: string }; Body: { expectedRevision: number; content: never } }>(
       '/api/cases/:id/report/draft',
@@ -257,15 +231,14 @@ export function reportRoutes(deps: { reports: ReportService }) {
           response: refusals,
         },
       },
-      async (request, reply) =>
-        handled(reply, async () => ({
-          report: await reports.saveDraft(
-            requireActor(request),
-            request.params.id,
-            request.body,
-            origin(request),
-          ),
-        })),
+      async (request) => ({
+        report: await reports.saveDraft(
+          requireActor(request),
+          request.params.id,
+          request.body,
+          origin(request),
+        ),
+      }),
     );
     app.post<{
       Params: { id: string };
@@ -292,10 +265,8 @@ export function reportRoutes(deps: { reports: ReportService }) {
           response: refusals,
         },
       },
-      async (request, reply) =>
-        handled(reply, () =>
-          reports.sign(requireActor(request), request.params.id, request.body, origin(request)),
-        ),
+      async (request) =>
+        reports.sign(requireActor(request), request.params.id, request.body, origin(request)),
     );
     app.get<{ Params: { id: string } }>(
       '/api/cases/:id/report/versions',
@@ -307,11 +278,10 @@ export function reportRoutes(deps: { reports: ReportService }) {
           response: refusals,
         },
       },
-      async (request, reply) =>
-        handled(reply, async () => {
-          const r = await reports.get(requireActor(request), request.params.id, origin(request));
-          return { status: r.status, versions: r.versions };
-        }),
+      async (request) => {
+        const r = await reports.get(requireActor(request), request.params.id, origin(request));
+        return { status: r.status, versions: r.versions };
+      },
     );
     app.get<{ Params: { id: string }; Querystring: { from: string; to: string } }>(
       '/api/cases/:id/report/diff',
@@ -329,15 +299,13 @@ export function reportRoutes(deps: { reports: ReportService }) {
           response: refusals,
         },
       },
-      async (request, reply) =>
-        handled(reply, () =>
-          reports.diff(
-            requireActor(request),
-            request.params.id,
-            versionRef(request.query.from, 'from'),
-            versionRef(request.query.to, 'to'),
-            origin(request),
-          ),
+      async (request) =>
+        reports.diff(
+          requireActor(request),
+          request.params.id,
+          versionRef(request.query.from, 'from'),
+          versionRef(request.query.to, 'to'),
+          origin(request),
         ),
     );
   };

@@ -1,3 +1,5 @@
+import { DomainError } from '../http/errors.ts';
+
 /** Codes the reporting service refuses with, beyond the core decider's (CONFER_ERR_REPORT_NOT_OWNER, ...). */
 export const ReportServiceErrorCode = {
   Forbidden: 'CONFER_ERR_FORBIDDEN',
@@ -12,15 +14,9 @@ export const ReportServiceErrorCode = {
 } as const;
 
 /** A refusal from the reporting service: an HTTP status, a stable code and a sentence that says what to do. */
-export class ReportError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly extra: Record<string, unknown>;
+export class ReportError extends DomainError {
   constructor(status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
-    super(message);
+    super(status, code, message, extra);
     this.name = 'ReportError';
-    this.status = status;
-    this.code = code;
-    this.extra = extra;
   }
 }
