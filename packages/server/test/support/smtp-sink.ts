@@ -73,7 +73,7 @@ export async function startSmtpSink(options: { refuseRcpt?: boolean } = {}): Pro
         } else if (verb === 'QUIT') {
           reply('221 bye');
           socket.end();
-        } else reply('502 5.5.2 not implemented');
+        } else reply('502 5.5.1 command not supported by this test sink');
       }
     });
     socket.on('error', () => {});
