@@ -1,7 +1,7 @@
 // The case discussion and consult API as the browser uses it (see docs/collaboration.md): same origin,
 // session cookie, no HTTP cache, every failure a ProblemError like the main API client.
 
-import { networkProblem, ProblemError, problemFromResponse, unexpectedResponseProblem } from './problem.ts';
+import { requestJson } from './json-request.ts';
 
 export interface CommentView {
   id: number;
@@ -61,33 +61,11 @@ export interface ConsultRequest {
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
-async function request<T>(method: Method, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      // Answers carry patient data: keep them out of the browser's HTTP cache on shared workstations.
-      cache: 'no-store',
-      signal: signal ?? null,
-      headers: {
-        Accept: 'application/json, application/problem+json',
-        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new ProblemError(networkProblem());
-  }
-  const text = await response.text();
-  if (!response.ok)
-    throw new ProblemError(problemFromResponse(response.status, response.headers.get('Content-Type'), text));
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new ProblemError(unexpectedResponseProblem(response.status, `${method} ${path}`));
-  }
+function request<T>(method: Method, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  return requestJson<T>(method, path, {
+    ...(body === undefined ? {} : { body }),
+    ...(signal ? { signal } : {}),
+  });
 }
 
 const casePath = (caseId: string) => `/api/cases/${encodeURIComponent(caseId)}`;

@@ -1,7 +1,7 @@
 // The browser's calls to the critical-results API. Same origin, session cookie; problems come back as
 // ProblemError like every other call, so pages show them with ErrorNotice.
 
-import { networkProblem, ProblemError, problemFromResponse } from '../problem.ts';
+import { requestJson } from '../json-request.ts';
 
 export type CriticalCategory = 'critical' | 'urgent' | 'unexpected-significant';
 export type CriticalState = 'open' | 'overdue' | 'acknowledged';
@@ -68,31 +68,15 @@ export interface CriticalLink {
   acknowledgement: CriticalAcknowledgement | null;
 }
 
-async function call<T>(
+/** The page's requests: JSON over the session, no HTTP cache, failures as ProblemErrors (json-request.ts). */
+function call<T>(
   path: string,
   init: { method?: 'GET' | 'POST'; body?: unknown; signal?: AbortSignal } = {},
 ): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: init.method ?? 'GET',
-      credentials: 'same-origin',
-      cache: 'no-store',
-      headers: {
-        Accept: 'application/json, application/problem+json',
-        ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      signal: init.signal ?? null,
-    });
-  } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new ProblemError(networkProblem());
-  }
-  const text = await response.text();
-  if (!response.ok)
-    throw new ProblemError(problemFromResponse(response.status, response.headers.get('Content-Type'), text));
-  return JSON.parse(text) as T;
+  return requestJson<T>(init.method ?? 'GET', path, {
+    ...(init.body === undefined ? {} : { body: init.body }),
+    ...(init.signal ? { signal: init.signal } : {}),
+  });
 }
 
 const enc = encodeURIComponent;

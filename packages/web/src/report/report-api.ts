@@ -3,6 +3,7 @@
 // back as ProblemError like every other call.
 
 import type { DiffOp, ReportContent, ReportTemplate, SignedReportKind } from '@confer/core';
+import { requestJson } from '../json-request.ts';
 import { networkProblem, ProblemError, problemFromResponse } from '../problem.ts';
 
 export type { DiffOp, ReportContent, ReportTemplate, SignedReportKind };
@@ -64,32 +65,15 @@ export interface CaseAnnotation {
   measurements: { name: string; value: number; unit: string; text?: string }[];
 }
 
-async function call<T>(
+/** The editor's requests: JSON over the session, no HTTP cache, failures as ProblemErrors (json-request.ts). */
+function call<T>(
   path: string,
   init: { method?: 'GET' | 'POST' | 'PUT'; body?: unknown; signal?: AbortSignal } = {},
 ): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: init.method ?? 'GET',
-      credentials: 'same-origin',
-      // Reports are patient data: keep them out of the browser's HTTP cache on shared workstations.
-      cache: 'no-store',
-      headers: {
-        Accept: 'application/json, application/problem+json',
-        ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      signal: init.signal ?? null,
-    });
-  } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new ProblemError(networkProblem());
-  }
-  const text = await response.text();
-  if (!response.ok)
-    throw new ProblemError(problemFromResponse(response.status, response.headers.get('Content-Type'), text));
-  return JSON.parse(text) as T;
+  return requestJson<T>(init.method ?? 'GET', path, {
+    ...(init.body === undefined ? {} : { body: init.body }),
+    ...(init.signal ? { signal: init.signal } : {}),
+  });
 }
 
 const enc = encodeURIComponent;
