@@ -137,3 +137,22 @@ export async function summariseProfiles(
     files: rank(byFile),
   };
 }
+
+/**
+ * The lines a benchmark prints for one summarised profile: the top functions and packages by self time.
+ * `window` names what was sampled when the profile is not of the whole process, e.g. 'the timed loads'.
+ */
+export function formatProfile(title: string, s: ProfileSummary, window: string): string[] {
+  const busy = s.totalMs - s.idleMs;
+  const row = (f: SelfTime) =>
+    `    ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}`;
+  return [
+    '',
+    `Where Confer's CPU goes: ${title} (self time${s.wholeProfile ? ', whole process' : ` in ${window}`}; ` +
+      `${(busy / 1000).toFixed(1)} s busy of ${(s.totalMs / 1000).toFixed(1)} s sampled)`,
+    '  by function:',
+    ...s.functions.slice(0, 15).map(row),
+    '  by package or file:',
+    ...s.files.slice(0, 10).map(row),
+  ];
+}

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { CohortModality, planCohort, type SyntheticStudy } from '../src/synthetic/index.ts';
 import { isOrthancInstalled } from '../test/peers/orthanc.ts';
 import {
+  formatProfile,
   monotonicUs,
   type ProfileSummary,
   profilesIn,
@@ -656,26 +657,7 @@ function row(label: string, f: Figure, unit: string): string {
 }
 
 function printProfile(title: string, s: ProfileSummary): void {
-  const out: string[] = [];
-  const busy = s.totalMs - s.idleMs;
-  out.push(
-    '',
-    `Where Confer's CPU goes: ${title} (self time${s.wholeProfile ? ', whole process' : ' in the timed windows'}; ` +
-      `${(busy / 1000).toFixed(1)} s busy of ${(s.totalMs / 1000).toFixed(1)} s sampled)`,
-  );
-  out.push('  by function:');
-  for (const f of s.functions.slice(0, 15)) {
-    out.push(
-      `    ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}`,
-    );
-  }
-  out.push('  by package or file:');
-  for (const f of s.files.slice(0, 10)) {
-    out.push(
-      `    ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}`,
-    );
-  }
-  process.stdout.write(`${out.join('\n')}\n`);
+  process.stdout.write(`${formatProfile(title, s, 'the timed windows').join('\n')}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------------------

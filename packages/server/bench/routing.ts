@@ -16,7 +16,7 @@ import pg from 'pg';
 import { migrateToLatest, openStore } from '../src/store/database.ts';
 import { Rng } from '../src/synthetic/prng.ts';
 import { TEST_POSTGRES_URL } from '../test/support/stores.ts';
-import { type ProfileSummary, profilesIn, summariseProfiles } from './cpu-profile.ts';
+import { formatProfile, type ProfileSummary, profilesIn, summariseProfiles } from './cpu-profile.ts';
 import type {
   ArrivalResult,
   RoutingChildMessage,
@@ -758,26 +758,6 @@ function verdict(value: number, target: number): string {
   return Number.isFinite(value) ? (value <= target ? 'met' : 'MISSED') : '-';
 }
 
-function printProfile(title: string, s: ProfileSummary): string[] {
-  const out: string[] = [];
-  const busy = s.totalMs - s.idleMs;
-  out.push(
-    '',
-    `Where Confer's CPU goes: ${title} (self time${s.wholeProfile ? ', whole process' : ' in the timed window'}; ` +
-      `${(busy / 1000).toFixed(1)} s busy of ${(s.totalMs / 1000).toFixed(1)} s sampled)`,
-  );
-  for (const f of s.functions.slice(0, 15))
-    out.push(
-      `    ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}`,
-    );
-  out.push('  by package or file:');
-  for (const f of s.files.slice(0, 10))
-    out.push(
-      `    ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}`,
-    );
-  return out;
-}
-
 function report(network: Network, floor: Floor, byDb: Map<string, RunFigures[]>, seconds: number): void {
   const m = machine();
   const arrivals = burstyArrivals(settings.seed, settings.arrivals, settings.perDay);
@@ -904,9 +884,11 @@ function report(network: Network, floor: Floor, byDb: Map<string, RunFigures[]>,
   for (const c of cols) {
     for (const r of byDb.get(c)!) {
       if (!r.profile) continue;
-      out.push(...printProfile(`${c} run ${r.run}, main thread`, r.profile.main));
+      out.push(...formatProfile(`${c} run ${r.run}, main thread`, r.profile.main, 'the timed window'));
       if (r.profile.other)
-        out.push(...printProfile(`${c} run ${r.run}, worker threads (SQLite)`, r.profile.other));
+        out.push(
+          ...formatProfile(`${c} run ${r.run}, worker threads (SQLite)`, r.profile.other, 'the timed window'),
+        );
     }
   }
   process.stdout.write(`${out.join('\n')}\n`);
